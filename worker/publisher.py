@@ -1,0 +1,157 @@
+"""Publishing held messages to RabbitMQ with confirms, in order, nothing lost.
+
+Messages leave the buffer into a window of publishes awaiting their confirm; one is
+counted as published only once the broker confirmed it. If the broker goes away,
+every unconfirmed message goes back to the front of the buffer in its order and is
+published again after reconnecting. A message may then reach the broker twice; it
+carries the same `message_id` both times, so consumers drop the duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+import tenacity
+from aio_pika.abc import AbstractConnection
+
+from shared import broker
+from shared.log import get_logger
+from shared.settings import Settings
+from shared.topology import Exchanges, declare_topology, unrouted_name
+
+from .buffer import Outgoing, OutgoingBuffer
+from .stats import WorkerStats
+
+log = get_logger("worker.publisher")
+
+# Enough confirms in flight to keep the broker busy, few enough to bound memory and
+# the number of duplicates a broken connection can cause.
+CONFIRM_WINDOW = 256
+BROKER_WAIT_CEILING = 30.0
+
+InFlight = deque[tuple[Outgoing, "asyncio.Future[object]"]]
+
+
+class EventPublisher:
+    """Drains an `OutgoingBuffer` into the events and invalid exchanges."""
+
+    def __init__(
+        self, settings: Settings, buffer: OutgoingBuffer, stats: WorkerStats
+    ) -> None:
+        self._settings = settings
+        self._buffer = buffer
+        self._stats = stats
+        self._closing = False
+        self._connection: AbstractConnection | None = None
+        self._exchanges: Exchanges | None = None
+
+    async def run(self) -> None:
+        """Publish until `close` is called and the buffer is empty; reconnect on loss."""
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception_type(broker.BROKER_ERRORS),
+            wait=tenacity.wait_random_exponential(multiplier=1, max=BROKER_WAIT_CEILING),
+            before_sleep=self._log_broker_retry,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await self._connect_and_drain()
+
+    def close(self) -> None:
+        """Ask `run` to return once everything held has been confirmed."""
+        self._closing = True
+        self._buffer.wake()
+
+    async def count_unrouted(self) -> int | None:
+        """How many messages wait in the unrouted queue, or None while disconnected."""
+        if self._connection is None or self._connection.is_closed:
+            return None
+        try:
+            async with self._connection.channel() as channel:
+                name = unrouted_name(self._settings.events_exchange)
+                queue = await channel.declare_queue(name, passive=True)
+        except broker.BROKER_ERRORS:
+            return None
+        return queue.declaration_result.message_count or 0
+
+    async def _connect_and_drain(self) -> None:
+        connection = await broker.connect(self._settings.broker_url, "worker")
+        try:
+            channel = await connection.channel(publisher_confirms=True)
+            exchanges = await declare_topology(channel, self._settings.events_exchange)
+            self._connection, self._exchanges = connection, exchanges
+            log.info("broker_connected", held=len(self._buffer))
+            await self._drain(exchanges)
+        finally:
+            self._connection = None
+            await connection.close()
+
+    async def _drain(self, exchanges: Exchanges) -> None:
+        in_flight: InFlight = deque()
+        try:
+            await self._publish_until_closed(exchanges, in_flight)
+        except BaseException:
+            self._put_back_unconfirmed(in_flight)
+            raise
+
+    async def _publish_until_closed(
+        self, exchanges: Exchanges, in_flight: InFlight
+    ) -> None:
+        while True:
+            while len(in_flight) < CONFIRM_WINDOW and len(self._buffer):
+                item = self._buffer.take()
+                in_flight.append((item, self._publish(exchanges, item)))
+            if in_flight:
+                item, confirmation = in_flight[0]
+                await confirmation
+                in_flight.popleft()
+                self._count_published(item)
+            elif self._closing:
+                return
+            else:
+                await self._buffer.wait_for_change()
+
+    def _publish(self, exchanges: Exchanges, item: Outgoing) -> asyncio.Future[object]:
+        exchange = exchanges.invalid if item.invalid else exchanges.events
+        return asyncio.ensure_future(
+            exchange.publish(
+                item.message,
+                routing_key=item.routing_key,
+                # The alternate exchange keeps what no queue wants; no returns needed.
+                mandatory=False,
+                timeout=self._settings.publish_timeout,
+            )
+        )
+
+    def _count_published(self, item: Outgoing) -> None:
+        if item.invalid:
+            self._stats.invalid += 1
+        else:
+            self._stats.published += 1
+
+    def _put_back_unconfirmed(self, in_flight: InFlight) -> None:
+        unconfirmed = []
+        for item, confirmation in in_flight:
+            if confirmation.done() and not confirmation.cancelled():
+                if confirmation.exception() is None:
+                    self._count_published(item)
+                    continue
+            else:
+                confirmation.cancel()
+            unconfirmed.append(item)
+        dropped = self._buffer.restore(unconfirmed)
+        if unconfirmed:
+            log.warning(
+                "publish_unconfirmed_requeued", count=len(unconfirmed), dropped=dropped
+            )
+
+    def _log_broker_retry(self, retry_state: tenacity.RetryCallState) -> None:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        log.warning(
+            "broker_unavailable",
+            error=type(error).__name__,
+            reason=str(error),
+            held=len(self._buffer),
+            wait_s=round(retry_state.upcoming_sleep, 3),
+        )

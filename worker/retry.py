@@ -1,0 +1,83 @@
+"""The reconnect policy for the Particle stream, readable in one place.
+
+Full jitter keeps several worker dynos from reconnecting in lockstep, and the
+ceiling keeps a long outage from pushing waits past a minute. A 429 waits what
+Particle asked for, or backs off from 30 s: the limit is 100 stream opens per five
+minutes per IP, and hammering it only extends the ban.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import tenacity
+from tenacity import RetryCallState
+
+from shared.log import get_logger
+
+from .errors import TRANSIENT_STREAM_ERRORS, StreamRateLimited
+
+log = get_logger("worker.retry")
+
+FIRST_WAIT = 1.0
+WAIT_CEILING = 60.0
+RATE_LIMIT_FLOOR = 30.0
+RATE_LIMIT_CEILING = 300.0
+# Particle's Retry-After is honoured, but a misbehaving proxy will not park us for hours.
+RETRY_AFTER_CEILING = 900.0
+
+_transient_wait = tenacity.wait_random_exponential(
+    multiplier=FIRST_WAIT, max=WAIT_CEILING
+)
+_rate_limited_wait = tenacity.wait_exponential(
+    multiplier=RATE_LIMIT_FLOOR, max=RATE_LIMIT_CEILING
+) + tenacity.wait_random(0, 5)
+
+
+def stream_wait(retry_state: RetryCallState) -> float:
+    """How long to wait before the next connection attempt."""
+    error = retry_state.outcome.exception() if retry_state.outcome else None
+    if isinstance(error, StreamRateLimited):
+        if error.retry_after is not None:
+            return min(error.retry_after, RETRY_AFTER_CEILING)
+        return _rate_limited_wait(retry_state)
+    return _transient_wait(retry_state)
+
+
+def first_wait_after_healthy() -> float:
+    """The wait after a healthy connection ends: the policy starts over from 1 s."""
+    return random.uniform(0, FIRST_WAIT)
+
+
+def _log_before_sleep(retry_state: RetryCallState) -> None:
+    error = retry_state.outcome.exception() if retry_state.outcome else None
+    log.warning(
+        "stream_reconnect_scheduled",
+        error=type(error).__name__,
+        reason=str(error),
+        attempt=retry_state.attempt_number,
+        wait_s=round(retry_state.upcoming_sleep, 3),
+    )
+
+
+def stream_retrying(
+    wait: tenacity.wait.WaitBaseT = stream_wait,
+    on_retry: Callable[[], None] = lambda: None,
+) -> tenacity.AsyncRetrying:
+    """Retry transient stream errors forever; anything else (and cancellation) escapes.
+
+    `on_retry` is called before every wait, for the reconnect counter.
+    """
+
+    def before_sleep(retry_state: RetryCallState) -> None:
+        on_retry()
+        _log_before_sleep(retry_state)
+
+    return tenacity.AsyncRetrying(
+        retry=tenacity.retry_if_exception_type(TRANSIENT_STREAM_ERRORS),
+        wait=wait,
+        stop=tenacity.stop_never,
+        before_sleep=before_sleep,
+        reraise=True,
+    )
