@@ -47,7 +47,7 @@ class ParticleEvent:
         return routing_key(self.name)
 
     def body(self) -> dict[str, Any]:
-        """Particle's fields untouched, plus the event name the `event:` line carried."""
+        """Particle's fields untouched, plus the name the `event:` line carried."""
         return {**self.fields, "name": self.name}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable
 from typing import Any
 
 import structlog
@@ -135,6 +135,6 @@ def get_logger(name: str, **initial: Any) -> structlog.stdlib.BoundLogger:
     return logger
 
 
-def bind(**values: Any) -> MutableMapping[str, Any]:
+def bind(**values: Any) -> None:
     """Bind values for the rest of the current task, e.g. the event id being handled."""
-    return structlog.contextvars.bind_contextvars(**values)
+    structlog.contextvars.bind_contextvars(**values)

@@ -52,7 +52,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read and validate every variable; raise `SettingsError` on the first bad one."""
+        """Read and check every variable; raise `SettingsError` on the first bad one."""
         env = _Environment(os.environ if environ is None else environ)
 
         return cls(
@@ -84,7 +84,7 @@ class Settings:
         )
 
     def require_access_token(self) -> str:
-        """The Particle token, or `SettingsError` for processes that cannot run without."""
+        """The Particle token, or `SettingsError` for a process that needs one."""
         if not self.particle_access_token:
             raise SettingsError(
                 "PARTICLE_ACCESS_TOKEN is not set: the Particle access token is "
@@ -93,7 +93,7 @@ class Settings:
         return self.particle_access_token
 
     def secrets(self) -> list[str]:
-        """Every secret value configured, so logging can scrub them wherever they appear."""
+        """Every configured secret, so logging can scrub them wherever they appear."""
         candidates = [
             self.particle_access_token,
             self.particle_client_secret,
@@ -143,7 +143,9 @@ class _Environment:
         if value is None:
             return default
         if not value.isdigit() or int(value) == 0:
-            raise SettingsError(f"{name} must be a positive whole number, got {value!r}")
+            raise SettingsError(
+                f"{name} must be a positive whole number, got {value!r}"
+            )
         return int(value)
 
     def port(self, name: str, default: int) -> int:
@@ -155,7 +157,9 @@ class _Environment:
     def choice(self, name: str, choices: tuple[str, ...], default: str) -> str:
         value = (self.text(name) or default).lower()
         if value not in choices:
-            raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+            raise SettingsError(
+                f"{name} must be one of {', '.join(choices)}, got {value!r}"
+            )
         return value
 
     def broker_url(self) -> str:

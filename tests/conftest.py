@@ -40,7 +40,9 @@ def rabbitmq_url() -> Iterator[str]:
     try:
         container = RabbitMqContainer("rabbitmq:3.13-alpine").start()
     except Exception as error:  # Docker missing or not running: say what to do.
-        pytest.fail(f"no RabbitMQ answers at {url} and Docker cannot start one: {error}")
+        pytest.fail(
+            f"no RabbitMQ answers at {url} and Docker cannot start one: {error}"
+        )
     host = container.get_container_host_ip()
     port = container.get_exposed_port(5672)
     yield f"amqp://guest:guest@{host}:{port}/"
@@ -69,4 +71,3 @@ async def _delete_topology(channel: aio_pika.abc.AbstractChannel, name: str) -> 
         await channel.queue_delete(queue)
     for exchange in (name, f"{name}.unrouted", f"{name}.invalid"):
         await channel.exchange_delete(exchange)
-

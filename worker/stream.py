@@ -8,7 +8,6 @@ discarded rather than glued onto the first event of the next one.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -78,7 +77,7 @@ class ParticleStream:
                 await self._check_status(response)
                 self._mark_connected()
                 await self._read_events(response, sink)
-        except (aiohttp.ServerTimeoutError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ServerTimeoutError):
             raise self._interrupted("idle_timeout") from None
         except aiohttp.ClientError as error:
             raise self._interrupted(type(error).__name__) from error

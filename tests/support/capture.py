@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 
 from shared.topology import declare_topology, invalid_name
@@ -40,7 +40,9 @@ class Capture:
         invalid = await channel.declare_queue(invalid_name(exchange), durable=True)
         await invalid.consume(self._into(self.invalid))
 
-    def _into(self, target: asyncio.Queue[Captured]):  # type: ignore[no-untyped-def]
+    def _into(
+        self, target: asyncio.Queue[Captured]
+    ) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
         async def on_message(message: AbstractIncomingMessage) -> None:
             await message.ack()
             target.put_nowait(

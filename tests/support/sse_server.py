@@ -116,7 +116,9 @@ class ScriptedSSEServer:
             await self._hold(response, script.keepalive_every)
         return response
 
-    async def _hold(self, response: web.StreamResponse, keepalive: float | None) -> None:
+    async def _hold(
+        self, response: web.StreamResponse, keepalive: float | None
+    ) -> None:
         while True:
             try:
                 chunk = await asyncio.wait_for(self._pushed.get(), keepalive)

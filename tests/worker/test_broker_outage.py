@@ -27,7 +27,7 @@ async def proxy(rabbitmq_url: str) -> AsyncIterator[OutageProxy]:
     await proxy.stop()
 
 
-async def wait_until(predicate, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
+async def wait_until(predicate, timeout: float = 10) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.05)

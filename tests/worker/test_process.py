@@ -44,15 +44,24 @@ def log_lines(output: bytes) -> list[dict]:  # type: ignore[type-arg]
 async def test_worker_exits_nonzero_on_401_without_printing_token(
     sse_server: ScriptedSSEServer, rabbitmq_url: str, exchange_name: str
 ) -> None:
-    body = b'{"error":"invalid_token","error_description":"The access token provided is invalid."}'
+    body = json.dumps(
+        {
+            "error": "invalid_token",
+            "error_description": "The access token provided is invalid.",
+        }
+    ).encode()
     sse_server.scripts = [Script.error(401, body)]
 
-    process = await start_process(worker_env(sse_server.url, rabbitmq_url, exchange_name))
+    process = await start_process(
+        worker_env(sse_server.url, rabbitmq_url, exchange_name)
+    )
     output, _ = await asyncio.wait_for(process.communicate(), 15)
 
     assert process.returncode not in (0, None)
     assert TEST_TOKEN.encode() not in output
-    rejected = [line for line in log_lines(output) if line["event"] == "stream_rejected"]
+    rejected = [
+        line for line in log_lines(output) if line["event"] == "stream_rejected"
+    ]
     assert rejected[0]["status"] == 401
     assert rejected[0]["description"] == "The access token provided is invalid."
 
@@ -64,12 +73,16 @@ async def test_worker_drains_held_events_on_sigterm(
     exchange_name: str,
 ) -> None:
     burst = b"".join(
-        particle_event("photo", str(n), f"2026-12-04T10:{n // 60:02d}:{n % 60:02d}.000Z")
+        particle_event(
+            "photo", str(n), f"2026-12-04T10:{n // 60:02d}:{n % 60:02d}.000Z"
+        )
         for n in range(3000)
     )
     sse_server.scripts = [Script(chunks=[b":ok\n\n", burst])]
 
-    process = await start_process(worker_env(sse_server.url, rabbitmq_url, exchange_name))
+    process = await start_process(
+        worker_env(sse_server.url, rabbitmq_url, exchange_name)
+    )
     await sse_server.wait_for_connections(1)
     await capture.take(1, timeout=15)
     process.send_signal(signal.SIGTERM)

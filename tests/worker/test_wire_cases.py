@@ -49,7 +49,8 @@ async def test_worker_publishes_what_each_case_expects(
     )
     assert [e.routing_key for e in events] == routing_keys
     assert len(invalid) == expect["invalid"]
-    assert capture.events.empty() and capture.invalid.empty()
+    assert capture.events.empty()
+    assert capture.invalid.empty()
     for seen, connection in zip(sse_server.requests, case["connections"], strict=False):
         for header, value in connection.get("expect_request_headers", {}).items():
             assert seen.headers.get(header) == value
