@@ -74,11 +74,8 @@ def ensure_broker(url: str) -> bool:
         )
         return False
     print(f"make run: starting RabbitMQ in Docker ({DOCKER_IMAGE})")
-    subprocess.run(
-        ["docker", "run", "-d", "--rm", "--name", DOCKER_CONTAINER]
-        + ["-p", "5672:5672", DOCKER_IMAGE],
-        check=False,
-    )
+    command = ["docker", "run", "-d", "--rm", "--name", DOCKER_CONTAINER]
+    subprocess.run([*command, "-p", "5672:5672", DOCKER_IMAGE], check=False)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if answers(url):
