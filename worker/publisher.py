@@ -10,6 +10,7 @@ carries the same `message_id` both times, so consumers drop the duplicate.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 
 import tenacity
@@ -29,6 +30,7 @@ log = get_logger("worker.publisher")
 # the number of duplicates a broken connection can cause.
 CONFIRM_WINDOW = 256
 BROKER_WAIT_CEILING = 30.0
+CLOSE_TIMEOUT_SECONDS = 5.0
 
 InFlight = deque[tuple[Outgoing, "asyncio.Future[object]"]]
 
@@ -47,10 +49,12 @@ class EventPublisher:
         self._exchanges: Exchanges | None = None
 
     async def run(self) -> None:
-        """Publish until `close` is called and the buffer is empty; reconnect on loss."""
+        """Publish until `close` is called and nothing is held; reconnect on loss."""
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(broker.BROKER_ERRORS),
-            wait=tenacity.wait_random_exponential(multiplier=1, max=BROKER_WAIT_CEILING),
+            wait=tenacity.wait_random_exponential(
+                multiplier=1, max=BROKER_WAIT_CEILING
+            ),
             before_sleep=self._log_broker_retry,
             reraise=True,
         )
@@ -85,7 +89,7 @@ class EventPublisher:
             await self._drain(exchanges)
         finally:
             self._connection = None
-            await connection.close()
+            await _close_quietly(connection)
 
     async def _drain(self, exchanges: Exchanges) -> None:
         in_flight: InFlight = deque()
@@ -155,3 +159,9 @@ class EventPublisher:
             held=len(self._buffer),
             wait_s=round(retry_state.upcoming_sleep, 3),
         )
+
+
+async def _close_quietly(connection: AbstractConnection) -> None:
+    # A silent broker never answers Connection.Close; don't let that stall the retry.
+    with contextlib.suppress(*broker.BROKER_ERRORS):
+        await asyncio.wait_for(connection.close(), CLOSE_TIMEOUT_SECONDS)

@@ -24,7 +24,7 @@ FIRST_WAIT = 1.0
 WAIT_CEILING = 60.0
 RATE_LIMIT_FLOOR = 30.0
 RATE_LIMIT_CEILING = 300.0
-# Particle's Retry-After is honoured, but a misbehaving proxy will not park us for hours.
+# Retry-After is honoured, but a misbehaving proxy must not park us for hours.
 RETRY_AFTER_CEILING = 900.0
 
 _transient_wait = tenacity.wait_random_exponential(

@@ -15,6 +15,8 @@ class OutageProxy:
         self._target = (target_host, target_port)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self.port = 0
 
     @property
@@ -38,6 +40,14 @@ class OutageProxy:
     async def restore(self) -> None:
         await self.start()
 
+    def stall(self) -> None:
+        """Keep connections open but stop passing bytes: a broker that went silent,
+        as one does when it blocks publishers on a memory or disk alarm."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
+
     async def stop(self) -> None:
         await self.cut()
 
@@ -53,14 +63,16 @@ class OutageProxy:
             return
         self._writers |= {client_writer, upstream_writer}
         await asyncio.gather(
-            _pipe(client_reader, upstream_writer),
-            _pipe(upstream_reader, client_writer),
+            self._pipe(client_reader, upstream_writer),
+            self._pipe(upstream_reader, client_writer),
         )
 
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(OSError, asyncio.IncompleteReadError):
-        while chunk := await reader.read(65536):
-            writer.write(chunk)
-            await writer.drain()
-    writer.transport.abort()
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+            while chunk := await reader.read(65536):
+                await self._flowing.wait()
+                writer.write(chunk)
+                await writer.drain()
+        writer.transport.abort()

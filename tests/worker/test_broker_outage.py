@@ -34,10 +34,10 @@ async def wait_until(predicate, timeout: float = 10) -> None:
 
 
 async def test_worker_publishes_held_events_after_broker_returns(
+    proxy: OutageProxy,
     sse_server: ScriptedSSEServer,
     capture: Capture,
     start_worker: StartWorker,
-    proxy: OutageProxy,
 ) -> None:
     sse_server.scripts = [Script(chunks=[b":ok\n\n", *map(numbered, range(5))])]
     running = start_worker(broker_url=proxy.url)
@@ -49,18 +49,18 @@ async def test_worker_publishes_held_events_after_broker_returns(
     await wait_until(lambda: running.worker.stats.received == 30)
     await asyncio.sleep(0.5)
     await proxy.restore()
-    after = await capture.take(25, timeout=40)
+    await wait_until(lambda: running.worker.stats.published == 30, timeout=40)
+    after = await capture.take(25)
 
     in_order = list(dict.fromkeys(int(c.json()["data"]) for c in after))
     assert in_order == list(range(5, 30))
-    assert running.worker.stats.published >= 30
 
 
 async def test_worker_drops_oldest_when_buffer_overflows(
+    proxy: OutageProxy,
     sse_server: ScriptedSSEServer,
     capture: Capture,
     start_worker: StartWorker,
-    proxy: OutageProxy,
 ) -> None:
     sse_server.scripts = [Script(chunks=[b":ok\n\n", numbered(0)])]
     running = start_worker(broker_url=proxy.url, worker_buffer_size=5)
@@ -71,9 +71,32 @@ async def test_worker_drops_oldest_when_buffer_overflows(
         sse_server.push(numbered(n))
     await wait_until(lambda: running.worker.stats.received == 11)
     await proxy.restore()
-    after = await capture.take(5, timeout=40)
-    await asyncio.sleep(0.5)
+    await wait_until(lambda: running.worker.stats.published == 6, timeout=40)
+    after = await capture.take(5)
+    await asyncio.sleep(0.3)
 
     assert [int(c.json()["data"]) for c in after] == [6, 7, 8, 9, 10]
     assert running.worker.buffer.dropped == 5
     assert capture.events.empty()
+
+
+async def test_worker_holds_events_while_broker_is_silent(
+    proxy: OutageProxy,
+    sse_server: ScriptedSSEServer,
+    capture: Capture,
+    start_worker: StartWorker,
+) -> None:
+    sse_server.scripts = [Script(chunks=[b":ok\n\n", numbered(0)])]
+    running = start_worker(broker_url=proxy.url, publish_timeout=1.0)
+    await capture.take(1)
+
+    proxy.stall()
+    for n in range(1, 6):
+        sse_server.push(numbered(n))
+    await wait_until(lambda: running.worker.stats.received == 6)
+    await asyncio.sleep(1.5)
+    proxy.resume()
+    await wait_until(lambda: running.worker.stats.published == 6, timeout=40)
+    after = await capture.take(5)
+
+    assert list(dict.fromkeys(int(c.json()["data"]) for c in after)) == [1, 2, 3, 4, 5]

@@ -6,6 +6,8 @@ import asyncio
 import json
 import time
 
+from structlog.testing import capture_logs
+
 from tests.support.capture import Capture
 from tests.support.sse_server import Script, ScriptedSSEServer, particle_event
 from tests.worker.conftest import TEST_TOKEN, StartWorker
@@ -145,3 +147,35 @@ async def test_worker_publishes_product_stream_with_prefix(
     await capture.take(1)
 
     assert sse_server.requests[0].path == "/v1/products/my-product/events/photo%2Fnew"
+
+
+async def test_worker_sends_nameless_event_to_invalid_exchange(
+    sse_server: ScriptedSSEServer, capture: Capture, start_worker: StartWorker
+) -> None:
+    nameless = FIRST.split(b"\n", 1)[1]
+    sse_server.scripts = [Script(chunks=[b":ok\n\n", nameless, SECOND])]
+
+    start_worker()
+    invalid = await capture.take_invalid(1)
+    events = await capture.take(1)
+
+    assert invalid[0].headers["particle-invalid-reason"] == "event has no name"
+    assert invalid[0].body == nameless.split(b"data: ", 1)[1].strip()
+    assert data_of(events) == ["second"]
+
+
+async def test_worker_logs_stats_line_with_every_counter(
+    sse_server: ScriptedSSEServer, capture: Capture, start_worker: StartWorker
+) -> None:
+    sse_server.scripts = [Script(chunks=[b":ok\n\n", FIRST])]
+
+    with capture_logs() as logs:
+        start_worker(stats_interval=0.2)
+        await capture.take(1)
+        await asyncio.sleep(0.6)
+
+    stats = [entry for entry in logs if entry["event"] == "worker_stats"][-1]
+    assert stats["received"] == stats["published"] == 1
+    for counter in ("invalid", "unrouted", "buffered", "dropped", "reconnects"):
+        assert stats[counter] == 0
+    assert stats["connected_since"] is not None
