@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 import aio_pika
 import pytest
 
+from tests.support.broker import delete_topology
+
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
@@ -62,12 +64,5 @@ async def amqp_channel(
     connection = await aio_pika.connect(rabbitmq_url)
     channel = await connection.channel()
     yield channel
-    await _delete_topology(channel, exchange_name)
+    await delete_topology(channel, exchange_name)
     await connection.close()
-
-
-async def _delete_topology(channel: aio_pika.abc.AbstractChannel, name: str) -> None:
-    for queue in (f"{name}.unrouted", f"{name}.invalid"):
-        await channel.queue_delete(queue)
-    for exchange in (name, f"{name}.unrouted", f"{name}.invalid"):
-        await channel.exchange_delete(exchange)
