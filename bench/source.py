@@ -32,6 +32,7 @@ def event_bytes(n: int, written_at: float) -> bytes:
 class BenchSource:
     def __init__(self) -> None:
         self.connected = asyncio.Event()
+        self._closing = asyncio.Event()
         self._response: web.StreamResponse | None = None
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -47,6 +48,8 @@ class BenchSource:
         return self.url
 
     async def stop(self) -> None:
+        self._closing.set()
+        await asyncio.sleep(0)
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -56,7 +59,7 @@ class BenchSource:
         await response.write(b":ok\n\n")
         self._response = response
         self.connected.set()
-        await asyncio.Event().wait()  # held until the benchmark stops the server
+        await self._closing.wait()  # held until the benchmark stops the server
         return response
 
     async def write_all(self, count: int, batch: int = 2000) -> None:
