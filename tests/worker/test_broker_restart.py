@@ -36,7 +36,10 @@ def local_broker(rabbitmq_url: str) -> None:
 @pytest.mark.timeout(180)
 @pytest.mark.usefixtures("local_broker")
 async def test_worker_loses_nothing_across_broker_restart(
-    sse_server: ScriptedSSEServer, start_worker: StartWorker, rabbitmq_url: str
+    sse_server: ScriptedSSEServer,
+    start_worker: StartWorker,
+    rabbitmq_url: str,
+    exchange_name: str,
 ) -> None:
     import aio_pika
 
@@ -47,15 +50,15 @@ async def test_worker_loses_nothing_across_broker_restart(
         particle_event("photo", str(n), f"2026-12-04T11:00:{n:02d}.000Z")
         for n in range(40)
     ]
-    sse_server.scripts = [Script(chunks=[b":ok\n\n", *events[:10]])]
-    running = start_worker()
-    name = running.worker.settings.events_exchange
+    name = exchange_name
     connection = await aio_pika.connect(rabbitmq_url)
     async with connection:
         channel = await connection.channel()
         exchanges = await declare_topology(channel, name)
         kept = await channel.declare_queue(f"{name}.kept", durable=True)
         await kept.bind(exchanges.events, "#")
+    sse_server.scripts = [Script(chunks=[b":ok\n\n", *events[:10]])]
+    running = start_worker()
     await _wait(lambda: running.worker.stats.published == 10)
 
     await asyncio.to_thread(rabbitmqctl, "stop_app")
