@@ -1,0 +1,86 @@
+"""The reconnect policy's waits, without waiting for them."""
+
+from __future__ import annotations
+
+import asyncio
+from unittest import mock
+
+import pytest
+import tenacity
+
+from worker.errors import StreamInterrupted, StreamRateLimited, StreamRejected
+from worker.retry import stream_retrying, stream_wait
+from worker.stream import parse_retry_after
+
+
+def state_after(error: BaseException, attempt: int) -> tenacity.RetryCallState:
+    state = tenacity.RetryCallState(mock.Mock(), None, (), {})
+    state.attempt_number = attempt
+    state.set_exception((type(error), error, None))
+    return state
+
+
+def test_stream_wait_is_full_jitter_below_the_ceiling() -> None:
+    waits = [stream_wait(state_after(StreamInterrupted("x"), 1)) for _ in range(200)]
+    late = [stream_wait(state_after(StreamInterrupted("x"), 20)) for _ in range(200)]
+
+    assert all(0 <= wait <= 1 for wait in waits)
+    assert len(set(waits)) > 150
+    assert all(0 <= wait <= 60 for wait in late)
+    assert max(late) > 30
+
+
+def test_stream_wait_honours_retry_after() -> None:
+    error = StreamRateLimited(429, "slow down", retry_after=42)
+
+    assert stream_wait(state_after(error, 1)) == 42
+
+
+def test_stream_wait_caps_an_absurd_retry_after() -> None:
+    error = StreamRateLimited(429, "slow down", retry_after=86400)
+
+    assert stream_wait(state_after(error, 1)) == 900
+
+
+def test_stream_wait_backs_off_from_30s_on_429_without_retry_after() -> None:
+    error = StreamRateLimited(429, "slow down", retry_after=None)
+
+    first = stream_wait(state_after(error, 1))
+    later = stream_wait(state_after(error, 4))
+
+    assert 30 <= first <= 35
+    assert later >= 240
+
+
+def test_stream_retrying_does_not_retry_permanent_rejection() -> None:
+    retrying = stream_retrying()
+
+    assert not retrying.retry(state_after(StreamRejected(401, "bad token"), 1))
+    assert retrying.retry(state_after(StreamInterrupted("drop"), 1))
+
+
+def test_stream_retrying_never_retries_cancellation() -> None:
+    retrying = stream_retrying()
+
+    assert not retrying.retry(state_after(asyncio.CancelledError(), 1))
+
+
+async def test_stream_retrying_wait_ends_at_once_on_cancel() -> None:
+    async def always_drops() -> None:
+        async for attempt in stream_retrying(wait=tenacity.wait_fixed(60)):
+            with attempt:
+                raise StreamInterrupted("drop")
+
+    task = asyncio.create_task(always_drops())
+    await asyncio.sleep(0.05)
+    task.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 1)
+
+
+def test_parse_retry_after_reads_seconds_and_http_dates() -> None:
+    assert parse_retry_after("120") == 120
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
