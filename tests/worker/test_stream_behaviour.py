@@ -6,8 +6,10 @@ import asyncio
 import json
 import time
 
+import aio_pika
 from structlog.testing import capture_logs
 
+from shared.topology import declare_topology, unrouted_name
 from tests.support.capture import Capture
 from tests.support.sse_server import Script, ScriptedSSEServer, particle_event
 from tests.worker.conftest import TEST_TOKEN, StartWorker
@@ -179,3 +181,33 @@ async def test_worker_logs_stats_line_with_every_counter(
     for counter in ("invalid", "unrouted", "buffered", "dropped", "reconnects"):
         assert stats[counter] == 0
     assert stats["connected_since"] is not None
+
+
+async def test_worker_event_no_queue_wants_is_kept_in_unrouted_queue(
+    sse_server: ScriptedSSEServer,
+    amqp_channel: aio_pika.abc.AbstractChannel,
+    exchange_name: str,
+    start_worker: StartWorker,
+) -> None:
+    exchanges = await declare_topology(amqp_channel, exchange_name)
+    photos = await amqp_channel.declare_queue(exclusive=True)
+    await photos.bind(exchanges.events, routing_key="photo")
+    other = particle_event("sensor/temp", "21.5", "2026-12-04T10:00:03.000Z")
+    sse_server.scripts = [Script(chunks=[b":ok\n\n", other, FIRST])]
+
+    start_worker()
+    photo = await _get(photos)
+    kept = await _get(await amqp_channel.get_queue(unrouted_name(exchange_name)))
+
+    assert json.loads(photo.body)["data"] == "first"
+    assert kept.routing_key == "sensor.temp"
+    assert json.loads(kept.body)["name"] == "sensor/temp"
+
+
+async def _get(
+    queue: aio_pika.abc.AbstractQueue,
+) -> aio_pika.abc.AbstractIncomingMessage:
+    async with asyncio.timeout(10):
+        while (message := await queue.get(no_ack=True, fail=False)) is None:
+            await asyncio.sleep(0.05)
+    return message
