@@ -17,8 +17,8 @@ import aiohttp
 from shared.events import (
     InvalidEvent,
     ParticleEvent,
-    build_invalid_message,
-    build_message,
+    build_invalid_properties,
+    build_properties,
 )
 from shared.log import get_logger
 from shared.settings import Settings
@@ -34,6 +34,7 @@ log = get_logger("worker")
 
 # Heroku sends SIGKILL 30 s after SIGTERM; leave room for closing connections.
 SHUTDOWN_DEADLINE_SECONDS = 25.0
+APP_ID = "worker"
 EXIT_OK = 0
 EXIT_EVENTS_LOST = 1
 EXIT_STREAM_REJECTED = 3
@@ -102,16 +103,18 @@ class Worker:
         """Take one event from the stream into the buffer (never waits)."""
         self.stats.received += 1
         if isinstance(event, ParticleEvent):
-            item = Outgoing(build_message(event, "worker"), event.routing_key)
-            log.debug("event_received", event_id=item.message.message_id)
+            properties = build_properties(event, APP_ID)
+            item = Outgoing(event.encoded_body(), properties, event.routing_key)
+            log.debug("event_received", event_id=properties.message_id)
         else:
-            item = Outgoing(build_invalid_message(event, "worker"), "", invalid=True)
+            properties = build_invalid_properties(event, APP_ID)
+            item = Outgoing(event.raw.encode(), properties, "", invalid=True)
             log.warning("event_invalid", reason=event.reason, name=event.name)
         dropped = self.buffer.put(item)
         if dropped is not None:
             log.warning(
                 "buffer_overflow_dropped_oldest",
-                event_id=dropped.message.message_id,
+                event_id=dropped.properties.message_id,
                 capacity=self.buffer.capacity,
                 dropped_total=self.buffer.dropped,
             )

@@ -13,14 +13,15 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import aio_pika
+from pamqp.commands import Basic
 
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """One message waiting for the broker, and where it goes."""
 
-    message: aio_pika.Message
+    body: bytes
+    properties: Basic.Properties
     routing_key: str
     invalid: bool = False
 

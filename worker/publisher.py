@@ -12,14 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from dataclasses import dataclass
 
+import aiormq.abc
 import tenacity
 from aio_pika.abc import AbstractConnection
 
 from shared import broker
 from shared.log import get_logger
 from shared.settings import Settings
-from shared.topology import Exchanges, declare_topology, unrouted_name
+from shared.topology import declare_topology, unrouted_name
 
 from .buffer import Outgoing, OutgoingBuffer
 from .stats import WorkerStats
@@ -35,6 +37,16 @@ CLOSE_TIMEOUT_SECONDS = 5.0
 InFlight = deque[tuple[Outgoing, "asyncio.Future[object]"]]
 
 
+@dataclass(frozen=True)
+class PublishTarget:
+    """Where one connection publishes: aiormq's channel under aio-pika's, used
+    directly so each event costs no aio-pika Message of its own."""
+
+    channel: aiormq.abc.AbstractChannel
+    events: str
+    invalid: str
+
+
 class EventPublisher:
     """Drains an `OutgoingBuffer` into the events and invalid exchanges."""
 
@@ -46,7 +58,6 @@ class EventPublisher:
         self._stats = stats
         self._closing = False
         self._connection: AbstractConnection | None = None
-        self._exchanges: Exchanges | None = None
 
     async def run(self) -> None:
         """Publish until `close` is called and nothing is held; reconnect on loss."""
@@ -84,31 +95,39 @@ class EventPublisher:
         try:
             channel = await connection.channel(publisher_confirms=True)
             exchanges = await declare_topology(channel, self._settings.events_exchange)
-            self._connection, self._exchanges = connection, exchanges
+            target = PublishTarget(
+                channel=await channel.get_underlay_channel(),
+                events=exchanges.events.name,
+                invalid=exchanges.invalid.name,
+            )
+            self._connection = connection
             log.info("broker_connected", held=len(self._buffer))
-            await self._drain(exchanges)
+            await self._drain(target)
         finally:
             self._connection = None
             await _close_quietly(connection)
 
-    async def _drain(self, exchanges: Exchanges) -> None:
+    async def _drain(self, target: PublishTarget) -> None:
         in_flight: InFlight = deque()
         try:
-            await self._publish_until_closed(exchanges, in_flight)
+            await self._publish_until_closed(target, in_flight)
         except BaseException:
             self._put_back_unconfirmed(in_flight)
             raise
 
     async def _publish_until_closed(
-        self, exchanges: Exchanges, in_flight: InFlight
+        self, target: PublishTarget, in_flight: InFlight
     ) -> None:
         while True:
             while len(in_flight) < CONFIRM_WINDOW and len(self._buffer):
                 item = self._buffer.take()
-                in_flight.append((item, self._publish(exchanges, item)))
+                in_flight.append((item, self._publish(target, item)))
             if in_flight:
                 item, confirmation = in_flight[0]
-                await confirmation
+                # One deadline for the oldest confirm rather than a timer per message:
+                # a broker that stops confirming fails it, and everything behind it.
+                async with asyncio.timeout(self._settings.publish_timeout):
+                    await confirmation
                 in_flight.popleft()
                 self._count_published(item)
             elif self._closing:
@@ -116,15 +135,15 @@ class EventPublisher:
             else:
                 await self._buffer.wait_for_change()
 
-    def _publish(self, exchanges: Exchanges, item: Outgoing) -> asyncio.Future[object]:
-        exchange = exchanges.invalid if item.invalid else exchanges.events
+    def _publish(self, target: PublishTarget, item: Outgoing) -> asyncio.Future[object]:
         return asyncio.ensure_future(
-            exchange.publish(
-                item.message,
+            target.channel.basic_publish(
+                item.body,
+                exchange=target.invalid if item.invalid else target.events,
                 routing_key=item.routing_key,
+                properties=item.properties,
                 # The alternate exchange keeps what no queue wants; no returns needed.
                 mandatory=False,
-                timeout=self._settings.publish_timeout,
             )
         )
 
