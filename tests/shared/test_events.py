@@ -15,6 +15,7 @@ from shared.events import (
     ParticleEvent,
     build_invalid_message,
     build_message,
+    build_properties,
     event_id,
     parse_stream_event,
     routing_key,
@@ -106,3 +107,32 @@ def test_unparseable_published_at_leaves_timestamp_unset() -> None:
     event = ParticleEvent("photo", {**FIELDS, "published_at": "yesterday"})
 
     assert build_message(event, "worker").timestamp is None
+
+
+def test_encoded_body_keeps_particles_text_verbatim() -> None:
+    raw = '{"data":"1.50","ttl":60.0,"published_at":"t","coreid":"c","x":"\\u00e9"}'
+    event = parse_stream_event("photo", raw)
+
+    assert isinstance(event, ParticleEvent)
+    assert event.encoded_body() == raw[:-1].encode() + b',"name":"photo"}'
+
+
+def test_encoded_body_lets_the_event_name_win_over_a_name_field() -> None:
+    raw = json.dumps({**FIELDS, "name": "spoofed"})
+    event = parse_stream_event("photo", raw)
+
+    assert isinstance(event, ParticleEvent)
+    assert json.loads(event.encoded_body())["name"] == "photo"
+    assert event.encoded_body().count(b'"name"') == 1
+
+
+def test_build_properties_match_build_message() -> None:
+    event = ParticleEvent("photo", FIELDS)
+
+    properties = build_properties(event, "worker")
+    message = build_message(event, "worker")
+
+    assert properties.message_id == message.message_id
+    assert properties.headers == message.headers
+    assert properties.delivery_mode == 2
+    assert properties.timestamp == message.timestamp
