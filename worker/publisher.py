@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 from collections import deque
 from dataclasses import dataclass
 
@@ -37,6 +38,10 @@ CLOSE_TIMEOUT_SECONDS = 5.0
 InFlight = deque[tuple[Outgoing, "asyncio.Future[object]"]]
 
 
+class BrokerLost(Exception):
+    """A connection that had been up failed; the reconnect backoff starts over."""
+
+
 @dataclass(frozen=True)
 class PublishTarget:
     """Where one connection publishes: aiormq's channel under aio-pika's, used
@@ -60,8 +65,27 @@ class EventPublisher:
         self._connection: AbstractConnection | None = None
 
     async def run(self) -> None:
-        """Publish until `close` is called and nothing is held; reconnect on loss."""
-        retrying = tenacity.AsyncRetrying(
+        """Publish until `close` is called and nothing is held; reconnect on loss.
+
+        Failed connection attempts back off up to 30 s; losing a connection that was
+        up starts the backoff over, so a broker blip costs about a second.
+        """
+        while True:
+            try:
+                async for attempt in self._retrying():
+                    with attempt:
+                        await self._connect_and_drain()
+                return
+            except BrokerLost as lost:
+                log.warning(
+                    "broker_connection_lost",
+                    error=type(lost.__cause__).__name__,
+                    held=len(self._buffer),
+                )
+                await asyncio.sleep(random.uniform(0, 1))
+
+    def _retrying(self) -> tenacity.AsyncRetrying:
+        return tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception_type(broker.BROKER_ERRORS),
             wait=tenacity.wait_random_exponential(
                 multiplier=1, max=BROKER_WAIT_CEILING
@@ -69,9 +93,6 @@ class EventPublisher:
             before_sleep=self._log_broker_retry,
             reraise=True,
         )
-        async for attempt in retrying:
-            with attempt:
-                await self._connect_and_drain()
 
     def close(self) -> None:
         """Ask `run` to return once everything held has been confirmed."""
@@ -102,7 +123,10 @@ class EventPublisher:
             )
             self._connection = connection
             log.info("broker_connected", held=len(self._buffer))
-            await self._drain(target)
+            try:
+                await self._drain(target)
+            except broker.BROKER_ERRORS as error:
+                raise BrokerLost from error
         finally:
             self._connection = None
             await _close_quietly(connection)
