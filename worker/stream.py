@@ -27,7 +27,7 @@ from .errors import (
     StreamResponseError,
     StreamUnavailable,
 )
-from .sse import SSEDecoder
+from .sse import DEFAULT_MAX_EVENT_SIZE, SSEDecoder
 
 log = get_logger("worker.stream")
 
@@ -72,7 +72,11 @@ class ParticleStream:
         self._connected_at = None
         try:
             async with self._session.get(
-                self.url, headers=self._headers(), timeout=self._timeout()
+                self.url,
+                headers=self._headers(),
+                timeout=self._timeout(),
+                # A redirect would carry the token to wherever it points.
+                allow_redirects=False,
             ) as response:
                 await self._check_status(response)
                 self._mark_connected()
@@ -111,9 +115,14 @@ class ParticleStream:
         self, response: aiohttp.ClientResponse, sink: EventSink
     ) -> None:
         decoder = SSEDecoder()
+        reported_oversized = 0
         async for chunk in response.content.iter_any():
             for message in decoder.feed(chunk):
                 sink(parse_stream_event(message.event, message.data))
+            if decoder.oversized_discarded > reported_oversized:
+                # Nothing of such an event is kept: this line is all that is left.
+                log.error("event_oversized_discarded", limit=DEFAULT_MAX_EVENT_SIZE)
+                reported_oversized = decoder.oversized_discarded
 
     def _interrupted(self, reason: str) -> StreamInterrupted:
         connected_at = self._connected_at
@@ -155,6 +164,9 @@ def _response_error(
         return StreamRateLimited(status, description, retry_after)
     if status >= 500 or status in RETRYABLE_STATUSES:
         return StreamUnavailable(status, description)
+    if 300 <= status < 400:
+        location = response.headers.get("Location", "nowhere")
+        description = f"redirected to {location}; set PARTICLE_API_URL to that base"
     return StreamRejected(status, description)
 
 

@@ -211,3 +211,17 @@ async def _get(
         while (message := await queue.get(no_ack=True, fail=False)) is None:
             await asyncio.sleep(0.05)
     return message
+
+
+async def test_worker_does_not_follow_redirects_with_the_token(
+    sse_server: ScriptedSSEServer, start_worker: StartWorker
+) -> None:
+    sse_server.scripts = [
+        Script.error(302, b"", Location="http://127.0.0.1:9/v1/devices/events")
+    ]
+
+    running = start_worker()
+    code = await asyncio.wait_for(running.task, 10)
+
+    assert code == EXIT_STREAM_REJECTED
+    assert len(sse_server.requests) == 1
