@@ -1,0 +1,1 @@
+"""A local Particle Cloud simulator: `python -m sim`, or `sim.app.create_app`."""
