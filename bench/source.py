@@ -13,6 +13,7 @@ import json
 import time
 
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 COREID = "e00fce68a1b2c3d4e5f60718"
 
@@ -34,24 +35,22 @@ class BenchSource:
         self.connected = asyncio.Event()
         self._closing = asyncio.Event()
         self._response: web.StreamResponse | None = None
-        self._runner: web.AppRunner | None = None
+        self._server: TestServer | None = None
         self.url = ""
 
     async def start(self) -> str:
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+        self.url = str(self._server.make_url("")).rstrip("/")
         return self.url
 
     async def stop(self) -> None:
         self._closing.set()
         await asyncio.sleep(0)
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._server is not None:
+            await self._server.close()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})

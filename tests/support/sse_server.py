@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 Ending = Literal["close", "hold", "drop"]
 
@@ -53,23 +54,20 @@ class ScriptedSSEServer:
         self.requests: list[SeenRequest] = []
         self._pushed: asyncio.Queue[bytes] = asyncio.Queue()
         self._opened = asyncio.Condition()
-        self._runner: web.AppRunner | None = None
+        self._server: TestServer | None = None
         self.url = ""
 
     async def start(self) -> str:
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, shutdown_timeout=0.1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
+        self._server = TestServer(app, host="127.0.0.1")
+        await self._server.start_server()
+        self.url = str(self._server.make_url("")).rstrip("/")
         return self.url
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._server is not None:
+            await self._server.close()
 
     def push(self, chunk: bytes) -> None:
         """Write `chunk` on the currently open held connection (or the next one)."""
