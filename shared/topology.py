@@ -114,6 +114,8 @@ async def declare_web_topology(
     A binding for an earlier FEED_EVENT stays until removed by hand; the web process
     acks and ignores what it no longer wants.
     """
+    # TODO: unbind an earlier FEED_EVENT's key and delete retry queues of delays no
+    # longer configured; both need the previous configuration kept somewhere.
     exchanges = await declare_topology(channel, events_exchange)
     names = WebQueueNames.for_exchange(events_exchange)
     await channel.declare_queue(names.dead, durable=True)

@@ -1,0 +1,1 @@
+"""The web process: timeline, likes, webhooks and the HTTP API (`python -m web`)."""

@@ -1,0 +1,204 @@
+"""Reading and writing the timeline: every effect a message or a request has.
+
+Writes are idempotent where a message can come twice: a post is keyed by its event
+id, and a device status only moves forward in Particle's `published_at`. Each
+method is one transaction; when it returns, the effect is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Insert, Select, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from shared.events import ParticleEvent
+
+from .db import Database
+from .models import CALL_PENDING, CALL_QUEUED, Call, Device, Post, utcnow
+from .views import PostView
+
+
+@dataclass(frozen=True)
+class Like:
+    likes: int
+    call: Call
+
+
+class Repository:
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._dialect = database.engine.dialect.name
+
+    async def add_post(self, event: ParticleEvent) -> int | None:
+        """Store the event as a post; its id, or None if the event was stored before."""
+        async with self._database.session() as session, session.begin():
+            await self._ensure_device(session, event.coreid)
+            statement = (
+                self._insert(Post)
+                .values(
+                    event_id=event.event_id,
+                    event_name=event.name,
+                    device_id=event.coreid,
+                    data=event.data,
+                    published_at=event.published_at,
+                    received_at=utcnow(),
+                    likes=0,
+                )
+                .on_conflict_do_nothing(index_elements=["event_id"])
+                .returning(Post.id)
+            )
+            return (await session.execute(statement)).scalar_one_or_none()
+
+    async def set_device_online(
+        self, device_id: str, online: bool, published_at: str
+    ) -> Device | None:
+        """Apply a status event; the device, or None when a newer one was applied.
+
+        ISO-8601 instants in Particle's one format compare correctly as text.
+        """
+        async with self._database.session() as session, session.begin():
+            insert = self._insert(Device).values(
+                device_id=device_id,
+                online=online,
+                status_published_at=published_at,
+                updated_at=utcnow(),
+            )
+            newer: ColumnElement[bool] = or_(
+                Device.status_published_at.is_(None),
+                Device.status_published_at <= insert.excluded.status_published_at,
+            )
+            statement = insert.on_conflict_do_update(
+                index_elements=["device_id"],
+                set_={
+                    "online": insert.excluded.online,
+                    "status_published_at": insert.excluded.status_published_at,
+                    "updated_at": insert.excluded.updated_at,
+                },
+                where=newer,
+            ).returning(Device)
+            return (await session.execute(statement)).scalar_one_or_none()
+
+    async def set_device_name(self, device_id: str, name: str) -> Device | None:
+        """Remember a device's name; the device, or None when the name was known."""
+        async with self._database.session() as session, session.begin():
+            device = await session.get(Device, device_id)
+            if device is None or device.name == name:
+                return None
+            device.name, device.updated_at = name, utcnow()
+            return device
+
+    async def list_posts(self, limit: int, before: int | None = None) -> list[PostView]:
+        """Newest first: the `limit` posts with an id below `before`, if given."""
+        query = _post_query().order_by(Post.id.desc()).limit(limit)
+        if before is not None:
+            query = query.where(Post.id < before)
+        async with self._database.session() as session:
+            rows = (await session.execute(query)).all()
+            calls = await _calls_of(session, [post.id for post, _ in rows])
+        return [PostView(post, device, calls.get(post.id, [])) for post, device in rows]
+
+    async def get_post(self, post_id: int) -> PostView | None:
+        async with self._database.session() as session:
+            query = _post_query().where(Post.id == post_id)
+            row = (await session.execute(query)).one_or_none()
+            if row is None:
+                return None
+            calls = await _calls_of(session, [post_id])
+        return PostView(row[0], row[1], calls.get(post_id, []))
+
+    async def add_like(self, post_id: int, function: str) -> Like | None:
+        """Count one like and store its pending call; None if there is no such post."""
+        async with self._database.session() as session, session.begin():
+            statement = (
+                update(Post)
+                .where(Post.id == post_id)
+                .values(likes=Post.likes + 1)
+                .returning(Post.likes, Post.device_id)
+            )
+            row = (await session.execute(statement)).one_or_none()
+            if row is None:
+                return None
+            likes, device_id = row
+            call = Call(
+                post_id=post_id,
+                device_id=device_id,
+                function=function,
+                argument=str(post_id),
+                state=CALL_PENDING,
+            )
+            session.add(call)
+        return Like(likes=likes, call=call)
+
+    async def mark_call_queued(self, call_id: int) -> None:
+        """Pending → queued; a call already further along is left as it is."""
+        async with self._database.session() as session, session.begin():
+            await session.execute(
+                update(Call)
+                .where(Call.id == call_id, Call.state == CALL_PENDING)
+                .values(state=CALL_QUEUED, updated_at=utcnow())
+            )
+
+    async def pending_calls(self, older_than_seconds: float) -> list[int]:
+        """Calls stored but never confirmed on the queue (the broker was away)."""
+        cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+        async with self._database.session() as session:
+            ids = await session.scalars(
+                select(Call.id)
+                .where(Call.state == CALL_PENDING, Call.created_at <= cutoff)
+                .order_by(Call.id)
+            )
+            return list(ids)
+
+    async def get_call(self, call_id: int) -> Call | None:
+        async with self._database.session() as session:
+            return await session.get(Call, call_id)
+
+    async def record_call(self, call_id: int, **outcome: Any) -> Call:
+        """Store the outcome of one try (state, attempts, return_value, error)."""
+        async with self._database.session() as session, session.begin():
+            call = await session.get_one(Call, call_id)
+            for column, value in outcome.items():
+                setattr(call, column, value)
+            call.updated_at = utcnow()
+            return call
+
+    def _insert(self, table: type[Any]) -> Any:
+        # Both dialects spell ON CONFLICT the same way; only the import differs.
+        insert: Insert = (
+            postgresql.insert(table)
+            if self._dialect == "postgresql"
+            else sqlite.insert(table)
+        )
+        return insert
+
+    async def _ensure_device(self, session: AsyncSession, device_id: str) -> None:
+        statement = (
+            self._insert(Device)
+            .values(device_id=device_id, updated_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["device_id"])
+        )
+        await session.execute(statement)
+
+
+def _post_query() -> Select[Post, Device]:
+    return select(Post, Device).join(Device, Post.device_id == Device.device_id)
+
+
+async def _calls_of(
+    session: AsyncSession, post_ids: Sequence[int]
+) -> dict[int, list[Call]]:
+    if not post_ids:
+        return {}
+    calls = await session.scalars(
+        select(Call).where(Call.post_id.in_(post_ids)).order_by(Call.id)
+    )
+    by_post: dict[int, list[Call]] = {}
+    for call in calls:
+        by_post.setdefault(call.post_id, []).append(call)
+    return by_post
