@@ -94,15 +94,20 @@ def point_at_simulator(env: dict[str, str]) -> SimSettings:
 
 
 def procfile_entries(include_simulator: bool) -> str:
-    """The Procfile's long-running entries, plus the simulator when it is used."""
-    lines = []
-    if include_simulator:
-        lines.append("sim: python -m sim")
+    """The Procfile's long-running entries, web first, plus the simulator if used.
+
+    honcho hands out PORT as its base port plus 100 per entry, in order; web comes
+    first so that it gets the port `make run` announces.
+    """
+    entries = {}
     for line in (CHECKOUT / "Procfile").read_text().splitlines():
         name, _, command = line.partition(":")
         if name.strip() and name.strip() != "release":
-            lines.append(f"{name.strip()}: {command.strip()}")
-    return "\n".join(lines) + "\n"
+            entries[name.strip()] = command.strip()
+    if include_simulator:
+        entries["sim"] = "python -m sim"
+    ordered = sorted(entries.items(), key=lambda entry: entry[0] != "web")
+    return "".join(f"{name}: {command}\n" for name, command in ordered)
 
 
 def announce_when_up(web_url: str, sim_url: str | None) -> None:
@@ -145,7 +150,8 @@ def main() -> int:
         procfile.write(procfile_entries(use_simulator))
     honcho = [sys.executable, "-m", "honcho", "-f", procfile.name, "-d", str(CHECKOUT)]
     try:
-        return subprocess.run([*honcho, "start"], env=env, check=False).returncode
+        start = [*honcho, "start", "--port", port]
+        return subprocess.run(start, env=env, check=False).returncode
     except KeyboardInterrupt:
         return 0
     finally:

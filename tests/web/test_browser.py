@@ -5,28 +5,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from shared.events import ParticleEvent
 from shared.settings import CHECKOUT
+from tests.support.browser import chromium
 from tests.web.conftest import RunningWeb, eventually
 from tests.web.fake_particle import FakeParticle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = CHECKOUT / "docs" / "screenshots" / "timeline.png"
 UI_TIMEOUT_MS = 10_000
 DEVICES = {
@@ -45,14 +36,8 @@ def event_at(minutes_ago: float, device: str, data: str, name: str = "photo") ->
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's Chromium: apt-get install -y chromium")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-        )
+    async with chromium() as browser:
         yield browser
-        await browser.close()
 
 
 @pytest.fixture
