@@ -1,5 +1,9 @@
 """Device names: Particle events carry only the device id, so names are asked for.
 
+The same answer says whether the device is online, which is kept until a
+`spark/status` event says otherwise (a device that came online before the stream
+opened sends no status event the timeline could see).
+
 A post from a device without a known name queues a look-up; one background task
 asks Particle's API and stores the answer. Look-ups are best-effort and never hold
 up a message: one that fails is asked again at that device's next post. A like's
@@ -52,11 +56,12 @@ class DeviceNames:
                 self._asked.discard(device_id)
 
     async def _resolve(self, device_id: str) -> None:
-        name = await self._particle.device_name(device_id)
-        if name is None:
+        facts = await self._particle.describe_device(device_id)
+        if facts is None or facts.name is None:
             self._asked.discard(device_id)
+        if facts is None:
             return
-        device = await self._repo.set_device_name(device_id, name)
+        device = await self._repo.set_device_facts(device_id, facts.name, facts.online)
         if device is not None:
-            log.info("device_named", device_id=device_id, name=name)
+            log.info("device_described", device_id=device_id, name=facts.name)
             await self._live.announce("device", device_json(device))

@@ -39,6 +39,14 @@ class FunctionFailed:
 CallOutcome = FunctionReturned | FunctionFailed
 
 
+@dataclass(frozen=True)
+class DeviceFacts:
+    """What Particle's device endpoint says of a device; either may be unknown."""
+
+    name: str | None
+    online: bool | None
+
+
 class ParticleApi:
     def __init__(
         self, settings: Settings, session: aiohttp.ClientSession, call_timeout: float
@@ -82,8 +90,8 @@ class ParticleApi:
         except aiohttp.ClientError as error:
             return FunctionFailed(f"network error: {type(error).__name__}", True)
 
-    async def device_name(self, device_id: str) -> str | None:
-        """The device's name, or None when Particle will not say right now."""
+    async def describe_device(self, device_id: str) -> DeviceFacts | None:
+        """The device's name and online state, or None when Particle will not say."""
         if self._token is None:
             return None
         try:
@@ -100,8 +108,13 @@ class ParticleApi:
         except (TimeoutError, aiohttp.ClientError) as error:
             log.info("device_name_unavailable", error=type(error).__name__)
             return None
-        name = body.get("name") if isinstance(body, dict) else None
-        return name if isinstance(name, str) and name else None
+        if not isinstance(body, dict):
+            return None
+        name, online = body.get("name"), body.get("online")
+        return DeviceFacts(
+            name=name if isinstance(name, str) and name else None,
+            online=online if isinstance(online, bool) else None,
+        )
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._token}"}

@@ -86,12 +86,29 @@ class Repository:
 
     async def set_device_name(self, device_id: str, name: str) -> Device | None:
         """Remember a device's name; the device, or None when the name was known."""
+        return await self.set_device_facts(device_id, name, online=None)
+
+    async def set_device_facts(
+        self, device_id: str, name: str | None, online: bool | None
+    ) -> Device | None:
+        """Remember what Particle's API said; the device, or None if nothing changed.
+
+        The online state is taken only while no `spark/status` event has been
+        applied: a status event is timestamped, a look-up is not.
+        """
         async with self._database.session() as session, session.begin():
             device = await session.get(Device, device_id)
-            if device is None or device.name == name:
+            if device is None:
                 return None
-            device.name, device.updated_at = name, utcnow()
-            return device
+            changed = False
+            if name is not None and device.name != name:
+                device.name, changed = name, True
+            if online is not None and device.status_published_at is None:
+                changed = changed or device.online != online
+                device.online = online
+            if changed:
+                device.updated_at = utcnow()
+            return device if changed else None
 
     async def list_posts(self, limit: int, before: int | None = None) -> list[PostView]:
         """Newest first: the `limit` posts with an id below `before`, if given."""

@@ -46,6 +46,7 @@ class FakeParticle:
     token: str
     answers: deque[Answer] = field(default_factory=deque)
     names: dict[str, str] = field(default_factory=dict)
+    online: dict[str, bool] = field(default_factory=dict)
     calls: list[RecordedCall] = field(default_factory=list)
     arrivals: asyncio.Queue[RecordedCall] = field(default_factory=asyncio.Queue)
     holding: bool = False
@@ -116,7 +117,10 @@ class FakeParticle:
         device = request.match_info["device"]
         if not self._authorized(request) or device not in self.names:
             return web.json_response({"error": "Permission denied"}, status=403)
-        return web.json_response({"id": device, "name": self.names[device]})
+        answer: dict[str, object] = {"id": device, "name": self.names[device]}
+        if device in self.online:
+            answer["online"] = self.online[device]
+        return web.json_response(answer)
 
     async def _picture(self, request: web.Request) -> web.Response:
         return web.Response(text=PICTURE, content_type="image/svg+xml")

@@ -17,6 +17,7 @@ from tests.web.conftest import (
     eventually,
     make_event,
 )
+from tests.web.fake_particle import FakeParticle
 from web.consumer import DEAD_ATTEMPTS_HEADER, DEAD_QUEUE_HEADER, DEAD_REASON_HEADER
 from web.db import Database
 
@@ -106,6 +107,40 @@ async def test_timeline_tracks_device_online_state(web: RunningWeb) -> None:
         return (await web.post(post["id"]))["device"]["online"] is True
 
     await eventually(online)
+
+
+async def test_timeline_takes_online_state_from_device_lookup(
+    web: RunningWeb, fake_particle: FakeParticle
+) -> None:
+    """A device that came online before the stream opened sent no status event."""
+    fake_particle.names[DEVICE], fake_particle.online[DEVICE] = "lab-cam", True
+    post_event = make_event()
+
+    await web.publish(post_event)
+    post = await web.post_of(post_event)
+
+    async def described() -> bool:
+        device = (await web.post(post["id"]))["device"]
+        return device["online"] is True and device["name"] == "lab-cam"
+
+    await eventually(described)
+
+
+async def test_timeline_status_event_outranks_device_lookup(
+    web: RunningWeb, fake_particle: FakeParticle
+) -> None:
+    fake_particle.names[DEVICE], fake_particle.online[DEVICE] = "lab-cam", True
+    await web.publish(make_event(name="spark/status", data="offline"))
+    post_event = make_event()
+
+    await web.publish(post_event)
+    post = await web.post_of(post_event)
+
+    async def named() -> bool:
+        return bool((await web.post(post["id"]))["device"]["name"] == "lab-cam")
+
+    await eventually(named)
+    assert (await web.post(post["id"]))["device"]["online"] is False
 
 
 async def test_timeline_skips_status_older_than_the_applied_one(
