@@ -29,6 +29,10 @@ class Outgoing:
 class OutgoingBuffer:
     """A FIFO of outgoing messages with a capacity and a count of what it dropped."""
 
+    # TODO: held events live only in this process's memory, so a worker stopped
+    # during a long broker outage loses what it holds. A disk-backed queue (or a
+    # local broker federated upstream) would retire this.
+
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.dropped = 0
