@@ -16,7 +16,7 @@ from tenacity import RetryCallState
 
 from shared.log import get_logger
 
-from .errors import TRANSIENT_STREAM_ERRORS, StreamRateLimited
+from .errors import TRANSIENT_STREAM_ERRORS, StreamInterrupted, StreamRateLimited
 
 log = get_logger("worker.retry")
 
@@ -61,12 +61,21 @@ def _log_before_sleep(retry_state: RetryCallState) -> None:
     )
 
 
+def _worth_retrying(error: BaseException) -> bool:
+    # The end of a healthy connection is not retried here: it escapes to the caller,
+    # which starts a fresh policy, so the backoff begins again from 1 s.
+    if isinstance(error, StreamInterrupted) and error.healthy:
+        return False
+    return isinstance(error, TRANSIENT_STREAM_ERRORS)
+
+
 def stream_retrying(
     wait: tenacity.wait.WaitBaseT = stream_wait,
     on_retry: Callable[[], None] = lambda: None,
 ) -> tenacity.AsyncRetrying:
     """Retry transient stream errors forever; anything else (and cancellation) escapes.
 
+    The end of a healthy connection escapes too, so the caller can start over.
     `on_retry` is called before every wait, for the reconnect counter.
     """
 
@@ -75,7 +84,7 @@ def stream_retrying(
         _log_before_sleep(retry_state)
 
     return tenacity.AsyncRetrying(
-        retry=tenacity.retry_if_exception_type(TRANSIENT_STREAM_ERRORS),
+        retry=tenacity.retry_if_exception(_worth_retrying),
         wait=wait,
         stop=tenacity.stop_never,
         before_sleep=before_sleep,

@@ -116,6 +116,10 @@ class ParticleStream:
     ) -> None:
         decoder = SSEDecoder()
         reported_oversized = 0
+        # Each chunk is handled without awaiting. That matters: aiohttp raises a
+        # connection error before handing over bytes still buffered, and a reader
+        # that never yields mid-chunk is always the one waiting when bytes arrive,
+        # so it collects them before the error.
         async for chunk in response.content.iter_any():
             for message in decoder.feed(chunk):
                 sink(parse_stream_event(message.event, message.data))

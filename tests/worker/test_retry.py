@@ -59,6 +59,36 @@ def test_stream_retrying_does_not_retry_permanent_rejection() -> None:
     assert retrying.retry(state_after(StreamInterrupted("drop"), 1))
 
 
+def test_stream_retrying_lets_a_healthy_end_escape_to_start_over() -> None:
+    retrying = stream_retrying()
+
+    assert not retrying.retry(state_after(StreamInterrupted("end", healthy=True), 9))
+    assert retrying.retry(state_after(StreamInterrupted("end", healthy=False), 9))
+
+
+async def test_worker_backoff_starts_over_after_a_healthy_connection() -> None:
+    waits: list[float] = []
+    ends = iter([False, False, False, True, False])
+
+    async def read_connection() -> None:
+        raise StreamInterrupted("stream_ended", healthy=next(ends))
+
+    async def no_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async def read_until_healthy_end() -> None:
+        retrying = stream_retrying(wait=tenacity.wait_exponential(multiplier=1))
+        async for attempt in retrying.copy(sleep=no_sleep):
+            with attempt:
+                await read_connection()
+
+    with pytest.raises(StreamInterrupted) as escaped:
+        await read_until_healthy_end()
+
+    assert escaped.value.healthy
+    assert waits == [1, 2, 4]
+
+
 def test_stream_retrying_never_retries_cancellation() -> None:
     retrying = stream_retrying()
 
