@@ -13,6 +13,7 @@ from sim.customers import CustomerRegistry
 from sim.events import Event, EventBus
 from sim.faults import FaultPlan
 from sim.fleet import Fleet
+from sim.journal import SentJournal
 from sim.limits import StreamOpenLimiter
 from sim.settings import Settings
 from sim.streams import StreamRegistry
@@ -50,6 +51,8 @@ class Cloud:
     recent_events: deque[Event] = field(
         default_factory=lambda: deque(maxlen=RECENT_EVENTS)
     )
+    # Every event a stream wrote in full, for `GET /sim/streams/sent`.
+    sent: SentJournal = field(default_factory=SentJournal)
     # Set at shutdown so long-lived feeds stop waiting for the next change.
     stopping: bool = False
 
@@ -100,7 +103,8 @@ class Cloud:
         return token.kind is TokenKind.USER and token.user_id == self.fleet.developer_id
 
     def reset(self) -> None:
-        """Back to the start state: tokens, customers, clients, faults, fleet."""
+        """Back to the start state: tokens, customers, clients, faults, fleet; the
+        sent journal starts over from index 1."""
         self.tokens.clear()
         self.tokens.add(self.developer_token())
         self.customers.clear()
@@ -109,6 +113,7 @@ class Cloud:
         self.limiter.clear()
         self.webhooks.clear()
         self.recent_events.clear()
+        self.sent.clear()
         self.fleet.restore()
 
 

@@ -4,6 +4,8 @@
 next `next` stream opens (a number, or `"all"` for every one until
 `DELETE /sim/faults`); `after_events` delays the fault until a stream has sent that
 many events. `reject` answers the next `count` opens with a chosen status and body.
+`GET /sim/streams/sent` reads the journal of what streams wrote, to check a client
+against.
 """
 
 from __future__ import annotations
@@ -154,5 +156,27 @@ async def list_streams(request: web.Request) -> web.Response:
         {
             "streams": [s.view() for s in cloud.streams.all()],
             "faults": cloud.faults.view(),
+        }
+    )
+
+
+@routes.get("/sim/streams/sent")
+async def sent_events(request: web.Request) -> web.Response:
+    """The sent journal, oldest first: `after` an index, at most `limit` entries.
+
+    `dropped_from_journal` counts entries that no longer fit; a reader whose last
+    index is below it has missed some. `recorded` is the index of the newest entry.
+    """
+    cloud = cloud_of(request)
+    query = dict(request.query)
+    after = int_param(query, "after", 0)
+    limit = int_param(query, "limit", 0)
+
+    entries = cloud.sent.after(after, limit or None)
+    return json_response(
+        {
+            "events": [entry.view() for entry in entries],
+            "dropped_from_journal": cloud.sent.dropped,
+            "recorded": cloud.sent.recorded,
         }
     )

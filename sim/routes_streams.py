@@ -152,6 +152,6 @@ async def event_stream(request: web.Request) -> web.StreamResponse:
     stream = cloud.streams.register(request, token.value, matches, scope.product_shape)
     try:
         fault = cloud.faults.take_stream_fault()
-        return await serve(request, stream, fault, cloud.settings.keepalive)
+        return await serve(request, stream, fault, cloud.settings.keepalive, cloud.sent)
     finally:
         cloud.streams.unregister(stream)

@@ -4,7 +4,8 @@ Wire format: `:ok\\n\\n` at once, then `event: <name>\\ndata: <json>\\n\\n` per
 event, and a bare `\\n` after SIM_KEEPALIVE seconds without a write. No `id:` and
 no `retry:` lines, as on the real cloud. A stream can be told to drop (cut the TCP
 connection, optionally halfway through a frame, or end the body cleanly) or to
-stall (stay open and send nothing at all, keep-alives included).
+stall (stay open and send nothing at all, keep-alives included). Every event
+frame written in full goes into the simulator's `SentJournal`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aiohttp import web
 from shared.log import get_logger
 from sim.events import Event, EventBus, EventFilter, Subscription, iso_millis, utc_now
 from sim.faults import StreamFault
+from sim.journal import SentJournal
 
 OK_LINE = b":ok\n\n"
 KEEPALIVE = b"\n"
@@ -134,13 +136,17 @@ async def serve(
     stream: OpenStream,
     fault: StreamFault | None,
     keepalive: float,
+    journal: SentJournal,
 ) -> web.StreamResponse:
-    """Write the stream until the client leaves, a drop, or shutdown."""
+    """Write the stream until the client leaves, a drop, or shutdown.
+
+    Each event whose whole frame was written is recorded in `journal`.
+    """
     response = web.StreamResponse(
         status=200,
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"},
     )
-    pump = _Pump(request, response, stream, keepalive)
+    pump = _Pump(request, response, stream, keepalive, journal)
     _arm(stream, fault)
 
     reason = await pump.run()
@@ -178,11 +184,13 @@ class _Pump:
         response: web.StreamResponse,
         stream: OpenStream,
         keepalive: float,
+        journal: SentJournal,
     ) -> None:
         self._request = request
         self._response = response
         self._stream = stream
         self._keepalive = keepalive
+        self._journal = journal
         self._loop = asyncio.get_running_loop()
         self._idle_deadline = self._loop.time() + keepalive
 
@@ -249,6 +257,7 @@ class _Pump:
 
         await self._write(event.sse_frame(product_shape=stream.product_shape))
         stream.events_sent += 1
+        self._journal.record(event, stream.id)
 
         fault = stream.pending_fault
         if fault is not None and stream.events_sent >= fault.after_events:
