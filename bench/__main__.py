@@ -16,7 +16,7 @@ import platform
 import statistics
 from datetime import UTC, datetime
 
-from . import latency, memory, plots, throughput
+from . import latency, memory, plots, throughput, web_plots, web_suite
 from .harness import CHECKOUT
 from .latency import percentile
 
@@ -44,11 +44,13 @@ async def run(args: argparse.Namespace) -> str:
     memory_rate = min(3000.0, 0.6 * statistics.median(rates.worker))
     print(f"bench: memory, {memory_events} events at {memory_rate:.0f}/s")
     profile = await memory.measure(url, memory_events, memory_rate)
+    web = await web_suite.measure(url, args.quick)
 
     plots.throughput_bars(PLOTS / "throughput.png", rates.worker, rates.baseline)
     plots.latency_cdf(PLOTS / "latency.png", delays.worker_ms, delays.baseline_ms)
     plots.memory_line(PLOTS / "memory.png", profile.samples)
-    return report(rates, delays, profile)
+    web_plots.web_bars(PLOTS / "web.png", web.posts, web.likes)
+    return report(rates, delays, profile) + web_suite.section(web)
 
 
 def report(
