@@ -26,23 +26,37 @@ RATE_LIMIT_FLOOR = 30.0
 RATE_LIMIT_CEILING = 300.0
 # Retry-After is honoured, but a misbehaving proxy must not park us for hours.
 RETRY_AFTER_CEILING = 900.0
+# And a Retry-After of 0 must not turn into a burst of opens against the limit.
+RETRY_AFTER_FLOOR = 1.0
+RATE_LIMIT_JITTER = 5.0
 
 _transient_wait = tenacity.wait_random_exponential(
     multiplier=FIRST_WAIT, max=WAIT_CEILING
 )
-_rate_limited_wait = tenacity.wait_exponential(
-    multiplier=RATE_LIMIT_FLOOR, max=RATE_LIMIT_CEILING
-) + tenacity.wait_random(0, 5)
 
 
-def stream_wait(retry_state: RetryCallState) -> float:
-    """How long to wait before the next connection attempt."""
-    error = retry_state.outcome.exception() if retry_state.outcome else None
-    if isinstance(error, StreamRateLimited):
+class StreamWait:
+    """How long to wait before the next connection attempt, one per retry policy.
+
+    A 429 without Retry-After waits 30 s, doubling with each 429 in a row up to
+    5 minutes. It counts 429s itself rather than using tenacity's attempt number,
+    so a 429 after a few quick drops still starts at 30 s.
+    """
+
+    def __init__(self) -> None:
+        self._rate_limited_in_a_row = 0
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        if not isinstance(error, StreamRateLimited):
+            self._rate_limited_in_a_row = 0
+            return float(_transient_wait(retry_state))
+        self._rate_limited_in_a_row += 1
         if error.retry_after is not None:
-            return min(error.retry_after, RETRY_AFTER_CEILING)
-        return _rate_limited_wait(retry_state)
-    return _transient_wait(retry_state)
+            return min(max(error.retry_after, RETRY_AFTER_FLOOR), RETRY_AFTER_CEILING)
+        doublings = self._rate_limited_in_a_row - 1
+        base = min(RATE_LIMIT_FLOOR * 2.0**doublings, RATE_LIMIT_CEILING)
+        return base + random.uniform(0, RATE_LIMIT_JITTER)
 
 
 def first_wait_after_healthy() -> float:
@@ -70,7 +84,7 @@ def _worth_retrying(error: BaseException) -> bool:
 
 
 def stream_retrying(
-    wait: tenacity.wait.WaitBaseT = stream_wait,
+    wait: tenacity.wait.WaitBaseT | None = None,
     on_retry: Callable[[], None] = lambda: None,
 ) -> tenacity.AsyncRetrying:
     """Retry transient stream errors forever; anything else (and cancellation) escapes.
@@ -85,7 +99,7 @@ def stream_retrying(
 
     return tenacity.AsyncRetrying(
         retry=tenacity.retry_if_exception(_worth_retrying),
-        wait=wait,
+        wait=wait if wait is not None else StreamWait(),
         stop=tenacity.stop_never,
         before_sleep=before_sleep,
         reraise=True,

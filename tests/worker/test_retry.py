@@ -9,7 +9,7 @@ import pytest
 import tenacity
 
 from worker.errors import StreamInterrupted, StreamRateLimited, StreamRejected
-from worker.retry import stream_retrying, stream_wait
+from worker.retry import StreamWait, stream_retrying
 from worker.stream import parse_retry_after
 
 
@@ -21,8 +21,10 @@ def state_after(error: BaseException, attempt: int) -> tenacity.RetryCallState:
 
 
 def test_stream_wait_is_full_jitter_below_the_ceiling() -> None:
-    waits = [stream_wait(state_after(StreamInterrupted("x"), 1)) for _ in range(200)]
-    late = [stream_wait(state_after(StreamInterrupted("x"), 20)) for _ in range(200)]
+    wait = StreamWait()
+
+    waits = [wait(state_after(StreamInterrupted("x"), 1)) for _ in range(200)]
+    late = [wait(state_after(StreamInterrupted("x"), 20)) for _ in range(200)]
 
     assert all(0 <= wait <= 1 for wait in waits)
     assert len(set(waits)) > 150
@@ -33,23 +35,40 @@ def test_stream_wait_is_full_jitter_below_the_ceiling() -> None:
 def test_stream_wait_honours_retry_after() -> None:
     error = StreamRateLimited(429, "slow down", retry_after=42)
 
-    assert stream_wait(state_after(error, 1)) == 42
+    assert StreamWait()(state_after(error, 1)) == 42
 
 
 def test_stream_wait_caps_an_absurd_retry_after() -> None:
     error = StreamRateLimited(429, "slow down", retry_after=86400)
 
-    assert stream_wait(state_after(error, 1)) == 900
+    assert StreamWait()(state_after(error, 1)) == 900
+
+
+def test_stream_wait_puts_a_floor_under_retry_after_zero() -> None:
+    error = StreamRateLimited(429, "slow down", retry_after=0)
+
+    assert StreamWait()(state_after(error, 1)) == 1
 
 
 def test_stream_wait_backs_off_from_30s_on_429_without_retry_after() -> None:
     error = StreamRateLimited(429, "slow down", retry_after=None)
+    wait = StreamWait()
 
-    first = stream_wait(state_after(error, 1))
-    later = stream_wait(state_after(error, 4))
+    waits = [wait(state_after(error, attempt)) for attempt in range(1, 7)]
 
-    assert 30 <= first <= 35
-    assert later >= 240
+    assert 30 <= waits[0] <= 35
+    assert 60 <= waits[1] <= 65
+    assert 300 <= waits[-1] <= 305
+
+
+def test_stream_wait_starts_429_backoff_at_30s_after_other_failures() -> None:
+    wait = StreamWait()
+    for attempt in range(1, 6):
+        wait(state_after(StreamInterrupted("drop"), attempt))
+
+    first_429 = wait(state_after(StreamRateLimited(429, "", None), 6))
+
+    assert 30 <= first_429 <= 35
 
 
 def test_stream_retrying_does_not_retry_permanent_rejection() -> None:
