@@ -122,6 +122,7 @@ async def _run_beside(app: web.Application) -> AsyncIterator[None]:
             _start(link.run(), "broker_link"),
             _start(device_names.run(), "device_names"),
             _start(services.likes.run_requeuer(config.requeue_after), "requeuer"),
+            _start(services.likes.run_marker(), "call_marker"),
         ]
         log.info("web_started", port=settings.port, exchange=settings.events_exchange)
         yield
@@ -134,6 +135,13 @@ async def _run_beside(app: web.Application) -> AsyncIterator[None]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            # Calls confirmed since the marker last ran; else the requeuer of the
+            # next process would send them again.
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await services.likes.mark_confirmed()
+        except Exception:
+            log.exception("calls_mark_failed_at_shutdown")
     log.info("web_stopped")
 
 

@@ -8,12 +8,13 @@ each onto the async driver SQLAlchemy needs. Alembic's env uses the same mapping
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -22,6 +23,11 @@ from sqlalchemy.ext.asyncio import (
 )
 
 HEALTH_TIMEOUT_SECONDS = 3.0
+# A pooled connection idle this long is pinged before use (see `create_engine`).
+PING_IDLE_AFTER = 10.0
+# And none is used past this age, whatever its server's or proxy's lifetime limit.
+RECYCLE_SECONDS = 1800
+IDLE_SINCE = "web_idle_since"
 VERSION_TABLE = "alembic_version"
 DRIVERS = {
     "postgres": "postgresql+asyncpg",
@@ -43,13 +49,50 @@ def async_url(database_url: str) -> URL:
     return url
 
 
-def create_engine(database_url: str, **connect_args: Any) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, ping_idle_after: float = PING_IDLE_AFTER, **connect_args: Any
+) -> AsyncEngine:
     """An engine for the URL; extra `connect_args` reach the driver (tests set a
     PostgreSQL search_path this way)."""
     url = async_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, connect_args)
-    return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args)
+    engine = create_async_engine(
+        url, pool_recycle=RECYCLE_SECONDS, connect_args=connect_args
+    )
+    _ping_idle_connections(engine, ping_idle_after)
+    return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine, idle_after: float) -> None:
+    """Ping a pooled connection at check-out only if it sat idle `idle_after`.
+
+    What closes connections behind the pool's back (a server's or proxy's idle
+    timeout, a NAT forgetting a quiet flow) closes idle ones, and a dead one is
+    then replaced before use. `pool_pre_ping` pinged at every check-out, three
+    round trips each (BEGIN, `;`, ROLLBACK), which under load was most of the
+    database work for a post or a like. A connection in use within the last
+    seconds that died anyway (the server restarted) fails its statement once;
+    SQLAlchemy then invalidates the whole pool, and the message is retried or the
+    request answers 500 without effect, as with any database error.
+    """
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < idle_after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards this connection and checks out another (or a new one).
+            raise DisconnectionError(f"idle connection is gone: {error}") from error
 
 
 def _sqlite_engine(url: URL, connect_args: dict[str, Any]) -> AsyncEngine:

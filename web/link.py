@@ -32,18 +32,33 @@ WAIT_CEILING = 30.0
 
 
 class Publisher:
-    """Confirmed publishes over the current connection; nothing is buffered."""
+    """Publishes over the current connection; nothing is buffered.
+
+    Calls, retries, dead letters and events go over a confirm channel and return
+    once the broker confirmed. Live updates are best-effort (see `live`), so they
+    go over a channel of their own without confirms and return once written:
+    waiting for their confirm cost a round trip per post and per like. One channel
+    keeps them in order among themselves, which is the order browsers need.
+    """
 
     def __init__(self, timeout: float) -> None:
         self._timeout = timeout
         self._channel: AbstractChannel | None = None
         self._topology: WebTopology | None = None
+        self._live: AbstractExchange | None = None
 
-    def attach(self, channel: AbstractChannel, topology: WebTopology) -> None:
+    def attach(
+        self,
+        channel: AbstractChannel,
+        topology: WebTopology,
+        live: AbstractExchange | None = None,
+    ) -> None:
+        """`live`: the live exchange on an unconfirmed channel (default: confirmed)."""
         self._channel, self._topology = channel, topology
+        self._live = live or topology.live
 
     def detach(self) -> None:
-        self._channel, self._topology = None, None
+        self._channel, self._topology, self._live = None, None, None
 
     @property
     def connected(self) -> bool:
@@ -58,7 +73,11 @@ class Publisher:
         await self._publish(message, queue, None)
 
     async def to_live(self, message: aio_pika.Message) -> None:
-        await self._publish(message, "", lambda t: t.live)
+        """Publish a live update; returns once written, confirmed or not."""
+        live = self._live
+        if live is None:
+            raise BrokerUnavailable("not connected to RabbitMQ")
+        await self._publish(message, "", lambda _: live)
 
     async def _publish(
         self,
@@ -133,10 +152,13 @@ class BrokerLink:
             channel = await connection.channel(publisher_confirms=True)
             channel.close_callbacks.add(lambda *_: lost.set())
             topology = await self._declare(channel)
+            live_channel = await connection.channel(publisher_confirms=False)
+            live_channel.close_callbacks.add(lambda *_: lost.set())
+            live = await live_channel.get_exchange(topology.names.live, ensure=False)
             for part in self._parts:
                 await part.start(connection, topology)
                 started.append(part)
-            self._publisher.attach(channel, topology)
+            self._publisher.attach(channel, topology, live)
             self._failures = 0
             log.info("broker_connected", exchange=self._settings.events_exchange)
             await _first_of(lost.wait(), self._stopping.wait())

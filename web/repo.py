@@ -23,6 +23,8 @@ from .db import Database
 from .models import CALL_PENDING, CALL_QUEUED, Call, Device, Post, utcnow
 from .views import PostView
 
+NAME_CACHE_LIMIT = 10_000
+
 
 @dataclass(frozen=True)
 class Like:
@@ -34,11 +36,19 @@ class Repository:
     def __init__(self, database: Database) -> None:
         self._database = database
         self._dialect = database.engine.dialect.name
+        # Device names this process stored or read: names change rarely, and only
+        # through Particle, so a repeated name needs no query.
+        self._names: dict[str, str] = {}
 
-    async def add_post(self, event: ParticleEvent) -> int | None:
-        """Store the event as a post; its id, or None if the event was stored before."""
+    async def add_post(self, event: ParticleEvent) -> PostView | None:
+        """Store the event as a post; the new post with its device, or None if the
+        event was stored before.
+
+        The view comes from the transaction's own rows (the insert's RETURNING and
+        the device read before it), so announcing it needs no second session.
+        """
         async with self._database.session() as session, session.begin():
-            await self._ensure_device(session, event.coreid)
+            device = await self._device_for_post(session, event.coreid)
             statement = (
                 self._insert(Post)
                 .values(
@@ -51,9 +61,10 @@ class Repository:
                     likes=0,
                 )
                 .on_conflict_do_nothing(index_elements=["event_id"])
-                .returning(Post.id)
+                .returning(Post)
             )
-            return (await session.execute(statement)).scalar_one_or_none()
+            post = (await session.scalars(statement)).one_or_none()
+        return None if post is None else PostView(post, device, [])
 
     async def set_device_online(
         self, device_id: str, online: bool, published_at: str
@@ -85,8 +96,25 @@ class Repository:
             return (await session.execute(statement)).scalar_one_or_none()
 
     async def set_device_name(self, device_id: str, name: str) -> Device | None:
-        """Remember a device's name; the device, or None when the name was known."""
-        return await self.set_device_facts(device_id, name, online=None)
+        """Remember a device's name; the device, or None when the name was known.
+
+        Every successful call brings the name, so a name this process already
+        stored or read is skipped without a query; otherwise one UPDATE that
+        changes only a different name.
+        """
+        if self._names.get(device_id) == name:
+            return None
+        async with self._database.session() as session, session.begin():
+            statement = (
+                update(Device)
+                .where(Device.device_id == device_id)
+                .where(or_(Device.name.is_(None), Device.name != name))
+                .values(name=name, updated_at=utcnow())
+                .returning(Device)
+            )
+            device = (await session.scalars(statement)).one_or_none()
+        self._remember_name(device_id, name)
+        return device
 
     async def set_device_facts(
         self, device_id: str, name: str | None, online: bool | None
@@ -108,7 +136,9 @@ class Repository:
                 device.online = online
             if changed:
                 device.updated_at = utcnow()
-            return device if changed else None
+        if device.name is not None:
+            self._remember_name(device_id, device.name)
+        return device if changed else None
 
     async def list_posts(self, limit: int, before: int | None = None) -> list[PostView]:
         """Newest first: the `limit` posts with an id below `before`, if given."""
@@ -152,12 +182,14 @@ class Repository:
             session.add(call)
         return Like(likes=likes, call=call)
 
-    async def mark_call_queued(self, call_id: int) -> None:
+    async def mark_calls_queued(self, call_ids: Sequence[int]) -> None:
         """Pending → queued; a call already further along is left as it is."""
+        if not call_ids:
+            return
         async with self._database.session() as session, session.begin():
             await session.execute(
                 update(Call)
-                .where(Call.id == call_id, Call.state == CALL_PENDING)
+                .where(Call.id.in_(call_ids), Call.state == CALL_PENDING)
                 .values(state=CALL_QUEUED, updated_at=utcnow())
             )
 
@@ -179,11 +211,13 @@ class Repository:
     async def record_call(self, call_id: int, **outcome: Any) -> Call:
         """Store the outcome of one try (state, attempts, return_value, error)."""
         async with self._database.session() as session, session.begin():
-            call = await session.get_one(Call, call_id)
-            for column, value in outcome.items():
-                setattr(call, column, value)
-            call.updated_at = utcnow()
-            return call
+            statement = (
+                update(Call)
+                .where(Call.id == call_id)
+                .values(**outcome, updated_at=utcnow())
+                .returning(Call)
+            )
+            return (await session.scalars(statement)).one()
 
     def _insert(self, table: type[Any]) -> Any:
         # Both dialects spell ON CONFLICT the same way; only the import differs.
@@ -194,13 +228,27 @@ class Repository:
         )
         return insert
 
-    async def _ensure_device(self, session: AsyncSession, device_id: str) -> None:
+    async def _device_for_post(self, session: AsyncSession, device_id: str) -> Device:
+        """The posting device, stored first if new: a known device costs one read."""
+        device = await session.get(Device, device_id)
+        if device is not None:
+            return device
         statement = (
             self._insert(Device)
             .values(device_id=device_id, updated_at=utcnow())
             .on_conflict_do_nothing(index_elements=["device_id"])
+            .returning(Device)
         )
-        await session.execute(statement)
+        inserted: Device | None = (await session.scalars(statement)).one_or_none()
+        # None: another transaction stored it between the read and the insert.
+        if inserted is None:
+            return await session.get_one(Device, device_id)
+        return inserted
+
+    def _remember_name(self, device_id: str, name: str) -> None:
+        if len(self._names) >= NAME_CACHE_LIMIT:
+            self._names.clear()
+        self._names[device_id] = name
 
 
 def _post_query() -> Select[Post, Device]:

@@ -66,17 +66,15 @@ class TimelineHandler:
         return "ignored"
 
     async def _store_post(self, event: ParticleEvent) -> str:
-        post_id = await self._repo.add_post(event)
-        if post_id is None:
+        view = await self._repo.add_post(event)
+        if view is None:
             return "duplicate"
         self._metrics.posts_stored.inc()
-        view = await self._repo.get_post(post_id)
-        if view is not None:
-            await self._live.announce("post", view.as_json())
-            if view.device.name is None:
-                self._device_names.look_up(event.coreid)
+        await self._live.announce("post", view.as_json())
+        if view.device.name is None:
+            self._device_names.look_up(event.coreid)
         # Bound, so the consumer's one line for this message names the post.
-        bind(post_id=post_id)
+        bind(post_id=view.post.id)
         return "stored"
 
     async def _store_status(self, event: ParticleEvent) -> str:

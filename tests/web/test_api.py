@@ -202,8 +202,9 @@ async def test_like_counts_even_while_the_broker_is_down(
 ) -> None:
     """The call stays pending; the requeuer sends it once the broker is back."""
     repo = web_without_broker.services.repo
-    post_id = await repo.add_post(make_event())
-    assert post_id is not None
+    stored = await repo.add_post(make_event())
+    assert stored is not None
+    post_id = stored.post.id
 
     response = await web_without_broker.client.post(f"/api/posts/{post_id}/likes")
 

@@ -3,15 +3,17 @@ PostgreSQL, and writes that stay idempotent under redelivery."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
-from tests.web.conftest import make_event
-from web.db import Database, async_url
+from tests.web.conftest import make_event, postgres_url
+from web.db import Database, async_url, create_engine
 from web.health import database_state
-from web.models import Base
+from web.models import CALL_PENDING, CALL_QUEUED, CALL_SUCCEEDED, Base, Call
 from web.repo import Repository
 
 
@@ -77,10 +79,95 @@ async def test_repo_applies_only_newer_status(any_database: Database) -> None:
 
 async def test_repo_counts_likes_on_both_databases(any_database: Database) -> None:
     repo = Repository(any_database)
-    post_id = await repo.add_post(make_event())
-    assert post_id is not None
+    stored = await repo.add_post(make_event())
+    assert stored is not None
+    post_id = stored.post.id
 
     likes = [await repo.add_like(post_id, "rainbow") for _ in range(2)]
 
     assert [like.likes for like in likes if like] == [1, 2]
     assert await repo.add_like(post_id + 1000, "rainbow") is None
+
+
+async def test_repo_returns_the_new_post_with_its_device(
+    any_database: Database,
+) -> None:
+    """The live announcement is built from this, with no second read."""
+    repo, event = Repository(any_database), make_event()
+
+    first = await repo.add_post(event)
+    second = await repo.add_post(make_event())
+
+    assert first is not None
+    assert second is not None
+    assert first.post.event_id == event.event_id
+    assert first.device.device_id == event.coreid
+    assert first.as_json() == (await repo.get_post(first.post.id) or first).as_json()
+    assert second.post.id > first.post.id  # the device known now, stored once
+
+
+async def test_repo_skips_a_device_name_it_already_stored(
+    any_database: Database,
+) -> None:
+    repo, event = Repository(any_database), make_event()
+    await repo.add_post(event)
+
+    named = await repo.set_device_name(event.coreid, "lamp")
+    again = await repo.set_device_name(event.coreid, "lamp")
+    renamed = await repo.set_device_name(event.coreid, "desk lamp")
+
+    assert named is not None
+    assert named.name == "lamp"
+    assert again is None
+    assert renamed is not None
+    assert renamed.name == "desk lamp"
+    assert (
+        await Repository(any_database).set_device_name(event.coreid, "desk lamp")
+        is None
+    )
+
+
+async def test_repo_marks_only_pending_calls_queued(any_database: Database) -> None:
+    repo = Repository(any_database)
+    stored = await repo.add_post(make_event())
+    assert stored is not None
+    first, second = [await repo.add_like(stored.post.id, "rainbow") for _ in range(2)]
+    assert first is not None
+    assert second is not None
+    await repo.record_call(second.call.id, state=CALL_SUCCEEDED, attempts=1)
+
+    await repo.mark_calls_queued([first.call.id, second.call.id])
+
+    states = {
+        call.id: call.state for call in await _calls(repo, [first.call, second.call])
+    }
+    assert states == {first.call.id: CALL_QUEUED, second.call.id: CALL_SUCCEEDED}
+    assert CALL_PENDING not in states.values()
+
+
+async def _calls(repo: Repository, calls: list[Call]) -> list[Call]:
+    found = [await repo.get_call(call.id) for call in calls]
+    return [call for call in found if call is not None]
+
+
+async def test_connection_closed_by_the_server_while_idle_is_replaced() -> None:
+    """No ping on every check-out, but an idle connection the server dropped (an
+    idle timeout, a restart) is pinged and replaced before it is used."""
+    database = Database.from_url(postgres_url(), ping_idle_after=0.05)
+    admin = create_engine(postgres_url())
+    try:
+        async with database.session() as session:
+            pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar()
+        async with admin.begin() as connection:
+            await connection.execute(
+                text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}
+            )
+        await asyncio.sleep(0.1)
+
+        async with database.session() as session:
+            again = (await session.execute(text("SELECT pg_backend_pid()"))).scalar()
+
+        assert again != pid
+    finally:
+        await database.close()
+        await admin.dispose()
