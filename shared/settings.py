@@ -104,6 +104,16 @@ class Settings:
         return [secret for secret in candidates if secret]
 
 
+def _has_host_and_port(url: str) -> bool:
+    """A host, and a port that is absent or a number from 0 to 65535."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - reading it is the check: it raises when malformed
+    except ValueError:
+        return False
+    return bool(parts.hostname)
+
+
 def _default_log_format() -> str:
     return "console" if sys.stdout.isatty() else "json"
 
@@ -122,7 +132,7 @@ class _Environment:
     def url(self, name: str, default: str) -> str:
         value = self.text(name) or default
         parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        if parts.scheme not in ("http", "https") or not _has_host_and_port(value):
             raise SettingsError(f"{name} must be an http(s) URL, got {value!r}")
         return value.rstrip("/")
 
@@ -142,7 +152,8 @@ class _Environment:
         value = self.text(name)
         if value is None:
             return default
-        if not value.isdigit() or int(value) == 0:
+        # isdigit() alone also accepts digits like "²" that int() refuses.
+        if not (value.isascii() and value.isdigit()) or int(value) == 0:
             raise SettingsError(
                 f"{name} must be a positive whole number, got {value!r}"
             )
@@ -166,9 +177,12 @@ class _Environment:
         # CloudAMQP's add-on sets CLOUDAMQP_URL; anything else may set RABBITMQ_URL.
         name = "CLOUDAMQP_URL" if self.text("CLOUDAMQP_URL") else "RABBITMQ_URL"
         value = self.text(name) or DEFAULT_BROKER_URL
-        parts = urlsplit(value)
-        if parts.scheme not in ("amqp", "amqps") or not parts.hostname:
-            raise SettingsError(f"{name} must be an amqp:// or amqps:// URL")
+        if urlsplit(value).scheme not in ("amqp", "amqps") or not _has_host_and_port(
+            value
+        ):
+            raise SettingsError(
+                f"{name} must be an amqp:// or amqps:// URL with a host and valid port"
+            )
         return value
 
     def database_url(self) -> str:

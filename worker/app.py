@@ -72,7 +72,9 @@ class Worker:
                 )
                 code = self._exit_code_of(reader)
                 await _cancel(reader)
-                lost = await self._finish_publishing(publisher)
+                lost, crashed = await self._finish_publishing(publisher)
+                if crashed and code == EXIT_OK:
+                    code = EXIT_CRASHED
             finally:
                 await _cancel(ticker, stopped, reader, publisher)
         self._log_stats()
@@ -92,7 +94,10 @@ class Worker:
                 self.stats.reconnects += 1
                 wait = first_wait_after_healthy()
                 log.info(
-                    "stream_reconnect_scheduled", reason=interrupted.reason, wait_s=wait
+                    "stream_reconnect_scheduled",
+                    reason=interrupted.reason,
+                    attempt=1,
+                    wait_s=round(wait, 3),
                 )
                 await asyncio.sleep(wait)
 
@@ -133,8 +138,13 @@ class Worker:
             return EXIT_CRASHED
         return EXIT_OK
 
-    async def _finish_publishing(self, publisher: asyncio.Task[None]) -> int:
-        """Give the publisher the shutdown deadline to confirm what is held."""
+    async def _finish_publishing(
+        self, publisher: asyncio.Task[None]
+    ) -> tuple[int, bool]:
+        """Give the publisher the shutdown deadline to confirm what is held.
+
+        Returns how many events were still held, and whether the publisher crashed.
+        """
         self.publisher.close()
         try:
             await asyncio.wait_for(
@@ -144,7 +154,8 @@ class Worker:
             log.error("shutdown_deadline_passed", held=len(self.buffer))
         except Exception:
             log.exception("publisher_crashed", held=len(self.buffer))
-        return len(self.buffer)
+            return len(self.buffer), True
+        return len(self.buffer), False
 
     async def _log_stats_forever(self) -> None:
         while True:

@@ -9,11 +9,12 @@ import time
 import aio_pika
 from structlog.testing import capture_logs
 
+from shared.settings import Settings
 from shared.topology import declare_topology, unrouted_name
 from tests.support.capture import Capture
 from tests.support.sse_server import Script, ScriptedSSEServer, particle_event
 from tests.worker.conftest import TEST_TOKEN, StartWorker
-from worker.app import EXIT_STREAM_REJECTED
+from worker.app import EXIT_CRASHED, EXIT_STREAM_REJECTED, Worker
 
 FIRST = particle_event("photo", "first", "2026-12-04T10:00:00.000Z")
 SECOND = particle_event("photo", "second", "2026-12-04T10:00:01.000Z")
@@ -225,3 +226,17 @@ async def test_worker_does_not_follow_redirects_with_the_token(
 
     assert code == EXIT_STREAM_REJECTED
     assert len(sse_server.requests) == 1
+
+
+async def test_worker_exits_crashed_when_publisher_fails_unexpectedly(
+    worker_settings: Settings,
+) -> None:
+    worker = Worker(worker_settings)
+
+    async def broken() -> None:
+        raise ValueError("a bug, not a broker outage")
+
+    worker.publisher.run = broken  # type: ignore[method-assign]
+    code = await asyncio.wait_for(worker.run(), 10)
+
+    assert code == EXIT_CRASHED
