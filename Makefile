@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test test-fast lint bench release clean
+.PHONY: install run test test-fast lint bench release screenshots clean
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,10 @@ test: lint
 # The unit and single-process tests only: what to run while editing.
 test-fast: install
 	$(VENV)/bin/pytest -m "not slow and not browser"
+
+# Retake the README's pictures with the browser tests.
+screenshots: install
+	UPDATE_SCREENSHOTS=1 $(VENV)/bin/pytest tests/test_end_to_end.py tests/web/test_browser.py
 
 bench: install
 	$(PYTHON) -m bench

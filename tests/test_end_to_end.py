@@ -25,11 +25,10 @@ from playwright.async_api import Page, expect
 
 from shared.settings import CHECKOUT
 from tests.support.broker import delete_topology
-from tests.support.browser import chromium
+from tests.support.browser import chromium, screenshot_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(180)]
 
-SCREENSHOTS = CHECKOUT / "docs" / "screenshots"
 UI_TIMEOUT_MS = 30_000
 
 
@@ -148,7 +147,9 @@ async def open_timeline(page: Page, product: Product) -> None:
     await expect(page.locator(".live")).to_have_attribute("data-state", "open")
 
 
-async def test_press_posts_live_and_like_makes_device_dance(product: Product) -> None:
+async def test_press_posts_live_and_like_makes_device_dance(
+    product: Product, tmp_path: Path
+) -> None:
     await wait_until_up(product.web + "/healthz")
     await wait_for_worker_stream(product)
     fleet = (await get_json(f"{product.sim}/sim/state"))["devices"]
@@ -169,17 +170,18 @@ async def test_press_posts_live_and_like_makes_device_dance(product: Product) ->
         await expect(post.locator(".likes")).to_have_text("1")
         await expect(post.locator(".call-label")).to_contain_text("returned 1")
         calls = await rainbow_calls(product, device["name"])
-        await _screenshot_both(browser, page, product)
+        await _screenshot_both(browser, page, product, screenshot_dir(tmp_path))
 
     assert len(calls) == 1
     assert calls[0]["return_value"] == 1
 
 
-async def _screenshot_both(browser: Any, page: Page, product: Product) -> None:
+async def _screenshot_both(
+    browser: Any, page: Page, product: Product, folder: Path
+) -> None:
     """The README's pictures: the timeline, and the simulator with the LED dancing."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / "make-run-timeline.png"))
+    await page.screenshot(path=str(folder / "make-run-timeline.png"))
     sim_page = await browser.new_page(viewport={"width": 1100, "height": 700})
     await sim_page.goto(product.sim + "/sim/")
     await sim_page.wait_for_timeout(500)
-    await sim_page.screenshot(path=str(SCREENSHOTS / "make-run-simulator.png"))
+    await sim_page.screenshot(path=str(folder / "make-run-simulator.png"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from playwright.async_api import Browser, async_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # No sandbox as root in CI; the rest keeps Chromium from calling out to Google's
 # services, which this machine's closed network would refuse.
 CHROMIUM_ARGS = [
@@ -35,3 +37,14 @@ async def chromium() -> AsyncIterator[Browser]:
             yield browser
         finally:
             await browser.close()
+
+
+def screenshot_dir(scratch: Path) -> Path:
+    """Where the browser tests save their pictures: the README's own folder with
+    `UPDATE_SCREENSHOTS=1` (what `make screenshots` sets), else a scratch folder,
+    so an ordinary test run leaves the checkout as it was."""
+    folder = (
+        DOCS_SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else scratch
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

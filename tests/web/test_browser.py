@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from shared.events import ParticleEvent
-from shared.settings import CHECKOUT
-from tests.support.browser import chromium
+from tests.support.browser import chromium, screenshot_dir
 from tests.web.conftest import RunningWeb, eventually
 from tests.web.fake_particle import FakeParticle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SCREENSHOT = CHECKOUT / "docs" / "screenshots" / "timeline.png"
 UI_TIMEOUT_MS = 10_000
 DEVICES = {
     "e00fce68a1b2c3d4e5f60718": "Lobby Booth",
@@ -73,7 +72,7 @@ async def seed_timeline(web: RunningWeb, fake_particle: FakeParticle) -> None:
 
 
 async def test_page_shows_a_live_post_and_the_outcome_of_its_like(
-    web: RunningWeb, fake_particle: FakeParticle, page: Page
+    web: RunningWeb, fake_particle: FakeParticle, page: Page, tmp_path: Path
 ) -> None:
     await seed_timeline(web, fake_particle)
     await page.goto(str(web.client.make_url("/")))
@@ -88,12 +87,11 @@ async def test_page_shows_a_live_post_and_the_outcome_of_its_like(
     await expect(card.locator(".call-label")).to_have_text("rainbow returned 1")
     await expect(card.locator(".likes")).to_have_text("1")
     await expect(card.locator(".device-name")).to_have_text("Lobby Booth")
-    await save_screenshot(page)
+    await save_screenshot(page, screenshot_dir(tmp_path) / "timeline.png")
 
 
-async def save_screenshot(page: Page) -> None:
+async def save_screenshot(page: Page, path: Path) -> None:
     await page.wait_for_function(
         "[...document.images].every((image) => image.complete && image.naturalWidth)"
     )
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOT), full_page=True)
+    await page.screenshot(path=str(path), full_page=True)
