@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -64,18 +65,19 @@ def ensure_broker(url: str) -> bool:
     """True once a broker answers at `url`; starts one in Docker if it can."""
     if answers(url):
         return True
-    where = urlsplit(url).hostname or "localhost"
-    if where not in ("localhost", "127.0.0.1") or not docker_works():
+    parts = urlsplit(url)
+    host, port = parts.hostname or "localhost", parts.port or 5672
+    if host not in ("localhost", "127.0.0.1") or not docker_works():
         print(
             HOW_TO_GET_RABBITMQ.format(
-                where=where, container=DOCKER_CONTAINER, image=DOCKER_IMAGE
+                where=f"{host}:{port}", container=DOCKER_CONTAINER, image=DOCKER_IMAGE
             ),
             file=sys.stderr,
         )
         return False
-    print(f"make run: starting RabbitMQ in Docker ({DOCKER_IMAGE})")
+    print(f"make run: starting RabbitMQ in Docker ({DOCKER_IMAGE}) on port {port}")
     command = ["docker", "run", "-d", "--rm", "--name", DOCKER_CONTAINER]
-    subprocess.run([*command, "-p", "5672:5672", DOCKER_IMAGE], check=False)
+    subprocess.run([*command, "-p", f"{port}:5672", DOCKER_IMAGE], check=False)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if answers(url):
@@ -83,6 +85,35 @@ def ensure_broker(url: str) -> bool:
         time.sleep(1)
     print("make run: RabbitMQ in Docker did not answer within 60 s", file=sys.stderr)
     return False
+
+
+def port_taken(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def ports_are_free(web_port: int, sim_port: int | None) -> bool:
+    """Say which port is busy (another `make run`?) and how to pick another."""
+    for port, variable in ((web_port, "PORT"), (sim_port, "SIM_PORT")):
+        if port is not None and port_taken(port):
+            print(
+                f"make run: port {port} is already in use (another `make run`?). "
+                f"Stop that, or choose another port: {variable}=... make run",
+                file=sys.stderr,
+            )
+            return False
+    return True
+
+
+def stop_with_parent(honcho: subprocess.Popen[bytes]) -> None:
+    """Stop everything when `make` goes away without a signal to our group
+    (`kill <make's pid>`), instead of leaving the processes running."""
+    parent = os.getppid()
+    while honcho.poll() is None:
+        if os.getppid() != parent:
+            honcho.terminate()
+            return
+        time.sleep(1)
 
 
 def point_at_simulator(env: dict[str, str]) -> SimSettings:
@@ -134,6 +165,9 @@ def main() -> int:
 
     use_simulator = not env.get("PARTICLE_ACCESS_TOKEN")
     sim = point_at_simulator(env) if use_simulator else None
+    port = env.get("PORT", "5000")
+    if not port.isdigit() or not ports_are_free(int(port), sim.port if sim else None):
+        return 1
     release = subprocess.run(
         [sys.executable, "-m", "shared.release"], cwd=CHECKOUT, env=env, check=False
     )
@@ -141,7 +175,6 @@ def main() -> int:
         print("make run: the release phase failed (see above)", file=sys.stderr)
         return release.returncode
 
-    port = env.get("PORT", "5000")
     sim_url = f"http://127.0.0.1:{sim.port}" if sim else None
     threading.Thread(
         target=announce_when_up, args=(f"http://localhost:{port}", sim_url), daemon=True
@@ -149,11 +182,14 @@ def main() -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".Procfile", delete=False) as procfile:
         procfile.write(procfile_entries(use_simulator))
     honcho = [sys.executable, "-m", "honcho", "-f", procfile.name, "-d", str(CHECKOUT)]
+    runner = subprocess.Popen([*honcho, "start", "--port", port], env=env)
+    # SIGTERM to us stops honcho, which stops the processes it runs.
+    signal.signal(signal.SIGTERM, lambda *_: runner.terminate())
+    threading.Thread(target=stop_with_parent, args=(runner,), daemon=True).start()
     try:
-        start = [*honcho, "start", "--port", port]
-        return subprocess.run(start, env=env, check=False).returncode
+        return runner.wait()
     except KeyboardInterrupt:
-        return 0
+        return runner.wait()
     finally:
         os.unlink(procfile.name)
 
