@@ -21,7 +21,13 @@ from typing import Any
 
 from aiohttp import web
 
-from shared.events import InvalidEventError, ParticleEvent, build_message, check_fields
+from shared.events import (
+    InvalidEventError,
+    ParticleEvent,
+    build_message,
+    check_fields,
+    parse_timestamp,
+)
 from shared.log import bind
 
 from .errors import BrokerUnavailable
@@ -41,6 +47,10 @@ PARTICLE_FIELDS = (
     "productID",
 )
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Particle's own limits: event names of 1 to 64 characters, data up to 16 KB (Device
+# OS 6.3). Particle never sends more, so a bigger body is not a Particle webhook.
+MAX_NAME_LENGTH = 64
+MAX_DATA_BYTES = 16 * 1024
 RETRY_AFTER_SECONDS = "5"
 
 
@@ -94,23 +104,32 @@ def webhook_event(body: Mapping[str, Any]) -> ParticleEvent:
     name = body.get("event")
     if not isinstance(name, str) or not name:
         raise InvalidEventError("event is missing or not a string")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidEventError(f"event is longer than {MAX_NAME_LENGTH} characters")
     fields = {key: body[key] for key in PARTICLE_FIELDS if key in body}
     check_fields(fields)
+    if parse_timestamp(fields["published_at"]) is None:
+        raise InvalidEventError("published_at is not an ISO-8601 time")
     data = fields.get("data")
     if data is not None and not isinstance(data, str):
         raise InvalidEventError("data is not a string")
+    if data is not None and len(data.encode("utf-8")) > MAX_DATA_BYTES:
+        raise InvalidEventError(f"data is larger than {MAX_DATA_BYTES} bytes")
     return ParticleEvent(name=name, fields=fields)
 
 
 async def _read_body(request: web.Request) -> Mapping[str, Any]:
     content_type = request.content_type
     if content_type in FORM_TYPES:
-        form = await request.post()
+        try:
+            form = await request.post()
+        except ValueError:  # UnicodeDecodeError included: bytes that are not UTF-8
+            raise InvalidEventError("body is not a UTF-8 form") from None
         return {key: value for key, value in form.items() if isinstance(value, str)}
     if content_type == "application/json" or content_type.endswith("+json"):
         try:
             body = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raise InvalidEventError("body is not JSON") from None
         if not isinstance(body, dict):
             raise InvalidEventError("body is not a JSON object")

@@ -24,6 +24,9 @@ from web.webhooks import presents_secret
 BEARER = {"Authorization": f"Bearer {WEBHOOK_SECRET}"}
 
 
+NOW = "2026-12-04T10:00:00.000Z"
+
+
 def form_of(event: Any) -> dict[str, str]:
     """Particle's default webhook form: event, data, published_at, coreid."""
     return {
@@ -130,7 +133,16 @@ async def test_webhook_without_the_secret_is_401(
     [
         ({"event": "photo", "data": "x", "published_at": "t"}, "coreid"),
         ({"data": "x", "published_at": "t", "coreid": "c"}, "event"),
-        ({"event": "photo", "data": 5, "published_at": "t", "coreid": "c"}, "data"),
+        ({"event": "photo", "data": 5, "published_at": NOW, "coreid": "c"}, "data"),
+        ({"event": "p" * 65, "data": "x", "published_at": NOW, "coreid": "c"}, "64"),
+        (
+            {"event": "photo", "data": "x" * 16385, "published_at": NOW, "coreid": "c"},
+            "16384",
+        ),
+        (
+            {"event": "photo", "data": "x", "published_at": "yesterday", "coreid": "c"},
+            "ISO",
+        ),
     ],
 )
 async def test_webhook_with_bad_json_body_is_400(
@@ -155,6 +167,31 @@ async def test_webhook_with_unreadable_body_is_400(web: RunningWeb) -> None:
 
     assert response.status == 400
     assert (await response.json())["error"] == "body is not JSON"
+
+
+async def test_webhook_with_form_bytes_that_are_not_utf8_is_400(
+    web: RunningWeb,
+) -> None:
+    response = await web.client.post(
+        "/webhooks/particle",
+        data=b"event=photo&data=\xff\xfe&coreid=c&published_at=2026-12-04T10:00:00.000Z",
+        headers={**BEARER, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert response.status == 400
+    assert "UTF-8" in (await response.json())["error"]
+
+
+async def test_webhook_with_absurdly_nested_json_is_400(web: RunningWeb) -> None:
+    nested = b"[" * 100_000 + b"]" * 100_000
+
+    response = await web.client.post(
+        "/webhooks/particle",
+        data=nested,
+        headers={**BEARER, "Content-Type": "application/json"},
+    )
+
+    assert response.status == 400
 
 
 async def test_webhook_with_other_content_type_is_400(web: RunningWeb) -> None:
