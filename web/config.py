@@ -48,6 +48,9 @@ class WebConfig:
         )
 
 
+MAX_RETRY_DELAY_SECONDS = 86_400.0
+
+
 def _text(env: Mapping[str, str], name: str) -> str | None:
     return env.get(name, "").strip() or None
 
@@ -65,7 +68,15 @@ def _delays(
     value = _text(env, name)
     if value is None:
         return default
-    return tuple(_positive(name, part.strip()) for part in value.split(","))
+    delays = tuple(_positive(name, part.strip()) for part in value.split(","))
+    # RabbitMQ refuses a message TTL past 2^32 - 1 ms; a day is long enough for any
+    # retry, and a larger value is a typo rather than a plan.
+    if max(delays) > MAX_RETRY_DELAY_SECONDS:
+        raise SettingsError(
+            f"{name} delays must be at most {MAX_RETRY_DELAY_SECONDS:.0f} s, "
+            f"got {value!r}"
+        )
+    return delays
 
 
 def _positive(name: str, text: str) -> float:
@@ -82,6 +93,6 @@ def _whole(env: Mapping[str, str], name: str, default: int) -> int:
     value = _text(env, name)
     if value is None:
         return default
-    if not value.isdigit() or int(value) == 0:
+    if not (value.isascii() and value.isdigit()) or int(value) == 0:
         raise SettingsError(f"{name} must be a positive whole number, got {value!r}")
     return int(value)

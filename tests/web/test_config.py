@@ -22,6 +22,8 @@ def test_config_reads_retry_delays_as_seconds() -> None:
     ("name", "value"),
     [
         ("WEB_RETRY_DELAYS", "1,,2"),
+        ("WEB_RETRY_DELAYS", "1e12"),
+        ("WEB_PREFETCH", "²"),
         ("WEB_CALL_RETRY_DELAYS", "-1"),
         ("WEB_SSE_KEEPALIVE", "nan"),
         ("WEB_PREFETCH", "0"),
