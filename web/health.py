@@ -12,6 +12,7 @@ from aiohttp import web
 from alembic.script import ScriptDirectory
 
 from .db import DATABASE_ERRORS, Database
+from .link import ANSWER_SECONDS, Publisher
 from .services import SERVICES_KEY
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -34,10 +35,18 @@ async def database_state(database: Database) -> str:
     return "ok"
 
 
+async def broker_state(publisher: Publisher) -> str:
+    if not publisher.connected:
+        return "unreachable"
+    if not await publisher.answers():
+        return f"not answering within {ANSWER_SECONDS:.0f} s"
+    return "ok"
+
+
 async def healthz(request: web.Request) -> web.Response:
     services = request.app[SERVICES_KEY]
     checks = {
-        "broker": "ok" if services.publisher.connected else "unreachable",
+        "broker": await broker_state(services.publisher),
         "database": await database_state(services.database),
     }
     down = [name for name, state in checks.items() if state != "ok"]

@@ -29,6 +29,8 @@ log = get_logger("web.link")
 
 FIRST_WAIT = 0.5
 WAIT_CEILING = 30.0
+# Short enough for a platform's health check, long enough for a busy broker.
+ANSWER_SECONDS = 2.0
 
 
 class Publisher:
@@ -63,6 +65,21 @@ class Publisher:
     @property
     def connected(self) -> bool:
         return self._channel is not None and not self._channel.is_closed
+
+    async def answers(self) -> bool:
+        """Whether the broker answers a round trip within `ANSWER_SECONDS`: an open
+        channel alone says nothing of a broker that went silent (blocked, cut off)."""
+        channel, topology = self._channel, self._topology
+        if channel is None or topology is None or channel.is_closed:
+            return False
+        try:
+            async with asyncio.timeout(ANSWER_SECONDS):
+                await channel.declare_exchange(
+                    topology.exchanges.events.name, passive=True
+                )
+        except broker.BROKER_ERRORS:
+            return False
+        return True
 
     async def to_events(self, message: aio_pika.Message, routing_key: str) -> None:
         """Publish into the events exchange; returns once the broker confirmed."""

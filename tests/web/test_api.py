@@ -7,10 +7,12 @@ import asyncio
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import ClientResponse
 
+from tests.support.tcp_proxy import OutageProxy
 from tests.web.conftest import (
     DEVICE,
     WAIT_SECONDS,
@@ -195,6 +197,24 @@ async def test_healthz_names_the_broker_when_it_is_down(
     assert response.status == 503
     assert body["down"] == ["broker"]
     assert body["database"] == "ok"
+
+
+async def test_healthz_names_a_broker_that_went_silent(
+    start_web: StartWeb, rabbitmq_url: str
+) -> None:
+    """An open connection to a broker that stopped answering is not health."""
+    target = urlsplit(rabbitmq_url)
+    proxy = OutageProxy(target.hostname or "127.0.0.1", target.port or 5672)
+    await proxy.start()
+    web = await start_web(broker_url=proxy.url)
+
+    proxy.stall()
+    response = await web.client.get("/healthz")
+    proxy.resume()
+    await proxy.stop()
+
+    assert response.status == 503
+    assert (await response.json())["broker"].startswith("not answering")
 
 
 async def test_like_counts_even_while_the_broker_is_down(
