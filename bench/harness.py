@@ -28,8 +28,11 @@ class Scratch:
     queue: AbstractQueue
     channel: AbstractChannel
 
-    async def depth(self) -> int:
-        declared = await self.channel.declare_queue(self.queue.name, passive=True)
+    async def depth(self, name: str | None = None) -> int:
+        """Messages waiting in the `.all` queue, or in the queue named."""
+        declared = await self.channel.declare_queue(
+            name or self.queue.name, passive=True
+        )
         return declared.declaration_result.message_count or 0
 
     async def wait_for_depth(self, count: int, timeout: float = 600) -> float:
@@ -43,9 +46,10 @@ class Scratch:
 
 
 @asynccontextmanager
-async def scratch_topology(url: str) -> AsyncIterator[Scratch]:
-    """A fresh events exchange with one queue bound to every routing key."""
-    name = f"bench.{uuid.uuid4().hex[:8]}"
+async def scratch_topology(url: str, prefix: str = "bench") -> AsyncIterator[Scratch]:
+    """A fresh events exchange `<prefix>.<uuid>` with its unrouted and invalid
+    queues and an `.all` queue bound to every routing key; all deleted afterwards."""
+    name = f"{prefix}.{uuid.uuid4().hex[:12]}"
     connection = await aio_pika.connect(url)
     async with connection:
         channel = await connection.channel()

@@ -34,21 +34,18 @@ import re
 import signal
 import sys
 import time
-import uuid
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import aio_pika
 import aiohttp
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+from aio_pika.abc import AbstractIncomingMessage
 
-from shared.topology import declare_topology, invalid_name, unrouted_name
+from shared.topology import invalid_name, unrouted_name
 
-from .harness import CHECKOUT
+from .harness import CHECKOUT, Scratch, scratch_topology
 
 DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_MINUTES = 10.0
@@ -459,39 +456,6 @@ class Journal:
             await asyncio.sleep(2)
 
 
-@dataclass
-class Scratch:
-    exchange: str
-    queue: AbstractQueue
-    channel: AbstractChannel
-
-    async def depth(self, name: str | None = None) -> int:
-        declared = await self.channel.declare_queue(
-            name or self.queue.name, passive=True
-        )
-        return declared.declaration_result.message_count or 0
-
-
-@asynccontextmanager
-async def scratch_topology(url: str) -> AsyncIterator[Scratch]:
-    """`soak.<uuid>` with its unrouted and invalid queues, and `.all` bound to `#`;
-    all deleted afterwards."""
-    name = f"soak.{uuid.uuid4().hex[:12]}"
-    connection = await aio_pika.connect(url)
-    async with connection:
-        channel = await connection.channel()
-        exchanges = await declare_topology(channel, name)
-        queue = await channel.declare_queue(f"{name}.all", durable=True)
-        await queue.bind(exchanges.events, routing_key="#")
-        try:
-            yield Scratch(name, queue, channel)
-        finally:
-            for queue_name in (queue.name, unrouted_name(name), invalid_name(name)):
-                await channel.queue_delete(queue_name)
-            for exchange in (name, unrouted_name(name), invalid_name(name)):
-                await channel.exchange_delete(exchange)
-
-
 async def wait_for_catch_up(
     journal: Journal, received: Received, control: Control
 ) -> None:
@@ -541,7 +505,7 @@ class Options:
 
 async def run(options: Options) -> dict[str, Any]:
     """Run the soak and return its summary (see `failed` for what counts)."""
-    async with scratch_topology(options.broker_url) as scratch:
+    async with scratch_topology(options.broker_url, prefix="soak") as scratch:
         sim, api_url, token = await start_sim()
         try:
             async with aiohttp.ClientSession(api_url) as session:
