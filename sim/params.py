@@ -8,6 +8,7 @@ a string, so `{"private": false}` and `private=false` mean the same.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from aiohttp import web
@@ -74,7 +75,12 @@ def flag_param(params: dict[str, Any], name: str, default: bool = False) -> bool
 
 
 def int_param(
-    params: dict[str, Any], name: str, default: int, *, minimum: int = 0
+    params: dict[str, Any],
+    name: str,
+    default: int,
+    *,
+    minimum: int = 0,
+    maximum: int | None = None,
 ) -> int:
     value = params.get(name)
     if value is None or value == "":
@@ -83,6 +89,8 @@ def int_param(
         number = int(str(value))
     except ValueError:
         raise ApiError.bad_request(f"{name} must be an integer") from None
+    if maximum is not None and not minimum <= number <= maximum:
+        raise ApiError.bad_request(f"{name} must be from {minimum} to {maximum}")
     if number < minimum:
         raise ApiError.bad_request(f"{name} must be at least {minimum}")
     return number
@@ -98,6 +106,8 @@ def float_param(
         number = float(str(value))
     except ValueError:
         raise ApiError.bad_request(f"{name} must be a number") from None
-    if number < minimum or number != number:
+    if not math.isfinite(number):
+        raise ApiError.bad_request(f"{name} must be a finite number")
+    if number < minimum:
         raise ApiError.bad_request(f"{name} must be at least {minimum}")
     return number

@@ -19,6 +19,7 @@ from sim.errors import ApiError, DeviceOffline, SimError
 from sim.events import iso_millis, utc_now
 from sim.params import float_param, int_param, read_params, text_param
 from sim.responses import json_response
+from sim.routes_devices import MAX_EVENT_DATA, MAX_EVENT_NAME
 from sim.tokens import DEFAULT_LIFETIME, AccessToken, TokenKind
 
 MAX_BURST = 100_000
@@ -32,6 +33,14 @@ def _device(cloud: Cloud, request: web.Request) -> Device:
     if device is None:
         raise ApiError.not_found("No such device in the simulated fleet")
     return device
+
+
+def _event_name(params: dict[str, Any]) -> str | None:
+    """`name` when given: 1 to 64 characters, as `POST /v1/devices/events` takes."""
+    name = text_param(params, "name")
+    if name is not None and not 1 <= len(name) <= MAX_EVENT_NAME:
+        raise ApiError.bad_request(f"name must be 1 to {MAX_EVENT_NAME} characters")
+    return name
 
 
 def device_state(cloud: Cloud, device: Device) -> dict[str, Any]:
@@ -94,11 +103,14 @@ async def publish_as_device(request: web.Request) -> web.Response:
     cloud = cloud_of(request)
     device = _device(cloud, request)
     params = await read_params(request)
-    name = text_param(params, "name")
+    name = _event_name(params)
+    data = text_param(params, "data")
 
-    if not name:
+    if name is None:
         raise ApiError.bad_request("name is required")
-    event = cloud.fleet.publish_from(device, name, text_param(params, "data"))
+    if data is not None and len(data.encode()) > MAX_EVENT_DATA:
+        raise ApiError.bad_request(f"data must be at most {MAX_EVENT_DATA} bytes")
+    event = cloud.fleet.publish_from(device, name, data)
     return json_response({"ok": True, "event": event.summary()})
 
 
@@ -174,6 +186,7 @@ async def burst(request: web.Request) -> web.Response:
     count = int_param(params, "count", 10, minimum=1)
     seconds = float_param(params, "seconds", 1.0)
     reference = text_param(params, "device")
+    name = _event_name(params)
 
     if count > MAX_BURST:
         raise ApiError.bad_request(f"count must be at most {MAX_BURST}")
@@ -186,7 +199,7 @@ async def burst(request: web.Request) -> web.Response:
     if not devices:
         raise ApiError.bad_request("The fleet has no devices")
 
-    cloud.fleet.burst(devices, count, seconds, text_param(params, "name"))
+    cloud.fleet.burst(devices, count, seconds, name)
     return json_response({"ok": True, "count": count, "seconds": seconds}, status=202)
 
 

@@ -11,6 +11,8 @@ against.
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -22,6 +24,29 @@ from sim.faults import FaultKind, Rejection, StreamFault
 from sim.params import flag_param, float_param, int_param, read_params, text_param
 from sim.responses import json_response
 from sim.streams import Drop, Resume, Stall, StreamCommand
+
+ERROR_STATUS = (400, 599)
+MONTHS = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
+# RFC 9110: delay-seconds, or an HTTP-date in the IMF-fixdate form senders must use.
+DELAY_SECONDS = re.compile(r"[0-9]+")
+IMF_FIXDATE = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{2}) ("
+    + "|".join(MONTHS)
+    + r") ([0-9]{4}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) GMT"
+)
 
 routes = web.RouteTableDef()
 log = get_logger("sim.faults")
@@ -49,8 +74,9 @@ async def _apply(
     if future is None or future > 0:
         cloud.faults.arm_stream_fault(_fault(kind, future, after_events, params))
 
-    log.info("stream_fault", kind=kind, open_streams=affected, next=future)
-    return json_response({"ok": True, "open_streams": affected, "next": future})
+    next_view = "all" if future is None else future
+    log.info("stream_fault", kind=kind, open_streams=affected, next=next_view)
+    return json_response({"ok": True, "open_streams": affected, "next": next_view})
 
 
 def _command_open(
@@ -114,19 +140,47 @@ async def resume_streams(request: web.Request) -> web.Response:
 async def reject_streams(request: web.Request) -> web.Response:
     cloud = cloud_of(request)
     params = await read_params(request)
-    status = int_param(params, "status", 503, minimum=100)
+    low, high = ERROR_STATUS
+    status = int_param(params, "status", 503, minimum=low, maximum=high)
     count = int_param(params, "count", 1, minimum=1)
+    retry_after = _retry_after(params)
 
-    if status > 599 or status == 200:
-        raise ApiError.bad_request("status must be an HTTP error status (not 200)")
     body, content_type = _rejection_body(params, status)
-    retry_after = text_param(params, "retry_after")
     cloud.faults.arm_rejection(
         Rejection(status, body, content_type, retry_after, count)
     )
 
     log.info("stream_rejection_armed", status=status, count=count)
     return json_response({"ok": True, "count": count, "status": status})
+
+
+def _retry_after(params: dict[str, Any]) -> str | None:
+    value = text_param(params, "retry_after")
+    if value is None or DELAY_SECONDS.fullmatch(value) or _is_http_date(value):
+        return value
+    raise ApiError.bad_request(
+        "retry_after must be a whole number of seconds or an HTTP date"
+        " (like Sun, 06 Nov 1994 08:49:37 GMT)"
+    )
+
+
+def _is_http_date(value: str) -> bool:
+    match = IMF_FIXDATE.fullmatch(value)
+    if match is None:
+        return False
+    day, month, year, hour, minute, second = match.groups()
+    try:
+        datetime(
+            int(year),
+            MONTHS.index(month) + 1,
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+        )
+    except ValueError:
+        return False
+    return True
 
 
 def _rejection_body(params: dict[str, Any], status: int) -> tuple[str, str]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 from xml.etree import ElementTree
+
+import pytest
 
 from sim.app import _is_loopback
 from tests.sim.helpers import RunningSim
@@ -107,6 +110,43 @@ async def test_burst_with_name_and_device(sim: RunningSim) -> None:
     frames = [await stream.next_frame(), await stream.next_frame()]
 
     assert [f.data["data"] for f in frames] == ["burst 1/2", "burst 2/2"]
+
+
+@pytest.mark.parametrize("seconds", ["inf", "-inf", "nan"])
+async def test_burst_refuses_non_finite_seconds(sim: RunningSim, seconds: str) -> None:
+    form = {"seconds": seconds}
+
+    response = await sim.client.post("/sim/burst", data=form)
+
+    assert response.status == 400
+    assert await response.json() == {
+        "ok": False,
+        "error": "seconds must be a finite number",
+    }
+
+
+async def test_burst_refuses_empty_name(sim: RunningSim) -> None:
+    stream = await sim.open_stream("/v1/devices/events")
+
+    response = await sim.client.post("/sim/burst", data={"name": ""})
+
+    assert response.status == 400
+    assert "name must be 1 to 64 characters" in await response.text()
+    assert await stream.nothing_for(0.2)
+
+
+@pytest.mark.parametrize(
+    "body", [{"name": "n" * 65}, {"name": "ok", "data": "d" * 1025}]
+)
+async def test_publish_as_device_applies_api_limits(
+    sim: RunningSim, body: dict[str, Any]
+) -> None:
+    path = f"/sim/devices/{sim.device(0).id}/publish"
+
+    response = await sim.client.post(path, json=body)
+
+    assert response.status == 400
+    assert body["name"] not in [e.name for e in sim.cloud.recent_events]
 
 
 async def test_state_lists_fleet_and_recent_events(sim: RunningSim) -> None:

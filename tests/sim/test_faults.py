@@ -76,6 +76,14 @@ async def test_drop_all_future_until_cleared(sim: RunningSim) -> None:
     assert await kept.nothing_for(0.3)
 
 
+async def test_drop_next_all_answers_all(sim: RunningSim) -> None:
+    body = {"open": False, "next": "all"}
+
+    answer = await sim.control("/sim/streams/drop", body)
+
+    assert answer["next"] == "all"
+
+
 async def test_stall_sends_nothing_not_even_keepalives(start_sim) -> None:
     sim = await start_sim(keepalive=0.2)
     stream = await sim.open_stream("/v1/devices/events")
@@ -130,6 +138,45 @@ async def test_reject_answers_next_opens_with_chosen_status(sim: RunningSim) -> 
     assert await answers[0].json() == {"error": "busy"}
     assert answers[0].headers["Retry-After"] == "7"
     answers[2].close()
+
+
+@pytest.mark.parametrize("status", [200, 399, 600, 999])
+async def test_reject_status_outside_error_range_names_it(
+    sim: RunningSim, status: int
+) -> None:
+    body = {"status": status}
+
+    response = await sim.client.post("/sim/streams/reject", json=body)
+
+    assert response.status == 400
+    assert await response.json() == {
+        "ok": False,
+        "error": "status must be from 400 to 599",
+    }
+
+
+@pytest.mark.parametrize(
+    "retry_after", ["abc", "-5", "1.5", "", "Sun, 31 Nov 1994 08:49:37 GMT"]
+)
+async def test_reject_refuses_bad_retry_after(
+    sim: RunningSim, retry_after: str
+) -> None:
+    form = {"status": "503", "retry_after": retry_after}
+
+    response = await sim.client.post("/sim/streams/reject", data=form)
+
+    assert response.status == 400
+    assert "retry_after must be" in await response.text()
+    assert sim.cloud.faults.view()["rejections"] == []
+
+
+async def test_reject_sends_http_date_retry_after(sim: RunningSim) -> None:
+    date = "Sun, 06 Nov 1994 08:49:37 GMT"
+    await sim.control("/sim/streams/reject", {"status": 503, "retry_after": date})
+
+    response = await sim.client.get("/v1/devices/events", headers=sim.auth)
+
+    assert response.headers["Retry-After"] == date
 
 
 async def test_reject_with_text_body(sim: RunningSim) -> None:
