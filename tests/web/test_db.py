@@ -4,6 +4,8 @@ PostgreSQL, and writes that stay idempotent under redelivery."""
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import UTC
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -11,10 +13,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, text
 
 from tests.web.conftest import make_event, postgres_url
-from web.db import Database, async_url, create_engine
+from web.db import POOL_OVERFLOW, POOL_SIZE, Database, async_url, create_engine
 from web.health import database_state
 from web.models import CALL_PENDING, CALL_QUEUED, CALL_SUCCEEDED, Base, Call
 from web.repo import Repository
+from web.views import call_json
 
 
 @pytest.mark.parametrize(
@@ -171,3 +174,75 @@ async def test_connection_closed_by_the_server_while_idle_is_replaced() -> None:
     finally:
         await database.close()
         await admin.dispose()
+
+
+async def test_repo_calls_read_and_written_in_autocommit_are_stored(
+    any_database: Database,
+) -> None:
+    """A like's call and each outcome are committed once the method returns (seen
+    by another engine at once), and come back as the ORM would read them."""
+    repo = Repository(any_database)
+    stored = await repo.add_post(make_event())
+    assert stored is not None
+    like = await repo.add_like(stored.post.id, "rainbow")
+    assert like is not None
+    assert (like.call.state, like.call.attempts, like.call.argument) == (
+        CALL_PENDING,
+        0,
+        str(stored.post.id),
+    )
+
+    outcome = await repo.record_call(
+        like.call.id, state=CALL_SUCCEEDED, attempts=2, return_value=1, error=None
+    )
+
+    other = Database(any_database.engine.execution_options())
+    async with other.session() as session:
+        seen = await session.get_one(Call, like.call.id)
+    read = await repo.get_call(like.call.id)
+    assert read is not None
+    assert call_json(outcome) == call_json(seen) == call_json(read)
+    assert (seen.state, seen.attempts, seen.return_value) == (CALL_SUCCEEDED, 2, 1)
+    assert outcome.updated_at.tzinfo is UTC
+    assert like.call.created_at.tzinfo is UTC
+    assert await repo.get_call(like.call.id + 1000) is None
+
+
+async def test_a_connection_lent_in_autocommit_has_transactions_again() -> None:
+    """`autocommit` shares the pool: the connection it returns must not leave a
+    later session without its transaction (a failed session still rolls back)."""
+    database = Database.from_url(postgres_url())
+    table = f"web_test_{uuid.uuid4().hex[:12]}"
+    try:
+        async with database.autocommit() as connection:
+            lent = (
+                await connection.execute(text("SELECT pg_backend_pid()"))
+            ).scalar_one()
+            await connection.execute(text(f'CREATE TEMP TABLE "{table}" (n int)'))
+        pids: list[int] = []
+
+        async def fail_after_a_write() -> None:
+            async with database.session() as session, session.begin():
+                pid = await session.execute(text("SELECT pg_backend_pid()"))
+                pids.append(pid.scalar_one())
+                await session.execute(text(f'INSERT INTO "{table}" VALUES (1)'))
+                raise RuntimeError("fails after its write")
+
+        with pytest.raises(RuntimeError):
+            await fail_after_a_write()
+        async with database.session() as session:
+            rows = (await session.execute(text(f'SELECT n FROM "{table}"'))).all()
+
+        assert pids == [lent]  # the same pooled connection
+        assert rows == []
+    finally:
+        await database.close()
+
+
+def test_pool_keeps_what_likes_and_calls_use_without_asking_for_more() -> None:
+    engine = create_engine(postgres_url())
+    try:
+        assert (engine.pool.size(), engine.pool.overflow()) == (POOL_SIZE, -POOL_SIZE)  # type: ignore[attr-defined]
+        assert POOL_SIZE + POOL_OVERFLOW == 15  # SQLAlchemy's default total
+    finally:
+        asyncio.run(engine.dispose())
