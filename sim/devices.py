@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sim.events import iso_millis, utc_now
+from sim.events import DEFAULT_TTL, Event, iso_millis, utc_now
 
 RAINBOW_SECONDS = 4.0
 FIRMWARE_VERSION = 3
@@ -138,6 +138,19 @@ class Device:
 
         # Firmware convention: a negative return value means a bad argument.
         return -1
+
+    def event(self, name: str, data: str | None, ttl: int = DEFAULT_TTL) -> Event:
+        """An event as this device publishes it, with its product's fields."""
+        return Event(
+            name=name,
+            data=data,
+            ttl=ttl,
+            coreid=self.id,
+            owner_id=self.owner_id,
+            product_id=self.product_id,
+            userid=self.owner_id or "",
+            version=self.firmware_version,
+        )
 
     def record_call(self, call: FunctionCall) -> None:
         self.calls.append(call)

@@ -87,15 +87,7 @@ class Fleet:
     # -- things devices do --------------------------------------------------
 
     def publish_from(self, device: Device, name: str, data: str | None) -> Event:
-        event = Event(
-            name=name,
-            data=data,
-            coreid=device.id,
-            owner_id=device.owner_id,
-            product_id=device.product_id,
-            userid=device.owner_id or "",
-            version=device.firmware_version,
-        )
+        event = device.event(name, data)
         device.last_heard = event.published_at
         self.bus.publish(event)
         self.changes.notify()

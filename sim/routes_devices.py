@@ -211,17 +211,8 @@ async def publish_product_event(request: web.Request) -> web.Response:
     as_device = text_param(await read_params(request), "as_device_id")
 
     if as_device:
-        device = product_device(cloud, product, as_device)
-        event = Event(
-            name=name,
-            data=data,
-            ttl=ttl,
-            coreid=device.id,
-            owner_id=device.owner_id,
-            product_id=product.id,
-            userid=device.owner_id or "",
-            version=device.firmware_version,
-        )
+        # product_device() checked that the device belongs to this product.
+        event = product_device(cloud, product, as_device).event(name, data, ttl)
     else:
         event = Event(
             name=name, data=data, ttl=ttl, coreid=API_COREID, product_id=product.id
